@@ -1,0 +1,1 @@
+"""HTTP, GraphQL and websocket adapters: translate requests to service calls and back."""

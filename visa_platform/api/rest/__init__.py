@@ -1,0 +1,1 @@
+"""REST blueprints, one per resource, mounted under ``/api``."""

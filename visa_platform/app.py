@@ -1,0 +1,76 @@
+"""The application factory: settings, plugins, database and routes wired into one Quart app."""
+
+from __future__ import annotations
+
+import logging
+
+from quart import Quart
+
+from visa_platform import __version__
+from visa_platform.config import Settings, load_settings
+from visa_platform.db.engine import create_engine, session_factory
+from visa_platform.plugin import PluginHost
+from visa_platform.runtime import EXTENSION_KEY, Runtime, runtime
+
+log = logging.getLogger("visa_platform.app")
+
+API_PREFIX = "/api"
+
+
+def create_app(settings: Settings | None = None, *, plugins: PluginHost | None = None) -> Quart:
+    """Build the application.
+
+    ``settings`` defaults to :func:`~visa_platform.config.load_settings` (the environment);
+    ``plugins`` defaults to the entry-point plugins that the settings allow. The database engine
+    is opened when the app starts serving and closed when it stops; the schema must already be
+    migrated (``visa serve`` does that first).
+    """
+    settings = settings or load_settings()
+    plugins = plugins or PluginHost.from_settings(settings)
+
+    app = Quart("visa_platform")
+    app.config["VISA_SETTINGS"] = settings
+    app.config["VISA_VERSION"] = __version__
+    app.extensions[EXTENSION_KEY] = Runtime(settings=settings, plugins=plugins)
+
+    from visa_platform.api.rest import health
+
+    app.register_blueprint(health.blueprint, url_prefix=API_PREFIX)
+    for contribution in plugins.routes():
+        app.register_blueprint(contribution.blueprint, url_prefix=contribution.url_prefix)
+
+    app.before_serving(_open)
+    app.after_serving(_close)
+    return app
+
+
+async def _open() -> None:
+    from quart import current_app
+
+    from visa_platform.db.seed import seed_fixtures
+
+    state = runtime(current_app)
+    settings = state.settings
+    state.engine = create_engine(
+        settings.sqlalchemy_url(),
+        schema=settings.database_schema,
+        pool_size=settings.database_min_pool_size,
+        max_overflow=max(settings.database_max_pool_size - settings.database_min_pool_size, 0),
+    )
+    state.sessions = session_factory(state.engine)
+    async with state.session() as session:
+        await seed_fixtures(session)
+        await session.commit()
+    await state.plugins.startup(current_app)
+    log.info("event=app_started version=%s", __version__)
+
+
+async def _close() -> None:
+    from quart import current_app
+
+    state = runtime(current_app)
+    await state.plugins.shutdown(current_app)
+    if state.engine is not None:
+        await state.engine.dispose()
+    state.engine = None
+    state.sessions = None

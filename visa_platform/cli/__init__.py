@@ -1,0 +1,1 @@
+"""The ``visa`` command: serve, db, plugins, config, plus commands contributed by plugins."""

@@ -1,0 +1,34 @@
+"""What a running application holds: settings, plugins, and (while serving) the database engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from visa_platform.config import Settings
+from visa_platform.plugin import PluginHost
+
+EXTENSION_KEY = "visa"
+
+
+@dataclass
+class Runtime:
+    """Per-application state, reachable as ``runtime(app)``. Nothing here is per-request."""
+
+    settings: Settings
+    plugins: PluginHost
+    engine: AsyncEngine | None = None
+    sessions: async_sessionmaker[AsyncSession] | None = field(default=None, repr=False)
+
+    def session(self) -> AsyncSession:
+        """A new database session (the caller closes it: ``async with runtime.session() as s``)."""
+        if self.sessions is None:
+            raise RuntimeError("the application is not serving: no database engine is open")
+        return self.sessions()
+
+
+def runtime(app: Any) -> Runtime:
+    """The :class:`Runtime` of a Quart application made by ``create_app``."""
+    return app.extensions[EXTENSION_KEY]  # type: ignore[no-any-return]

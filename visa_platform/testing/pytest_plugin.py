@@ -1,0 +1,101 @@
+"""pytest plugin shipped with visa-platform (registered through the ``pytest11`` entry point).
+
+Fixtures, each run once per database backend (SQLite and PostgreSQL; choose with
+``VISA_TEST_DATABASES=sqlite`` or ``=postgresql``, point at a server with ``VISA_TEST_PG_URL``):
+
+``test_database``  an empty, isolated database (:class:`~visa_platform.testing.databases.TestDatabase`)
+``db_engine``      an ``AsyncEngine`` on it with every table created (no rows)
+``db_session``     an ``AsyncSession`` on ``db_engine``
+``settings``       :class:`~visa_platform.config.Settings` pointing at that database
+``app``            the Quart application for ``settings``, started (lifespan run) with
+                   ``app.test_app()``; roles and protocols are seeded at start-up
+``client``         the Quart test client of ``app``
+``plugin_site``    installs throwaway plugin distributions with real entry points
+
+Override ``settings`` in a ``conftest.py`` to change configuration for a group of tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from visa_platform.testing.databases import (
+    TestDatabase,
+    engine_for,
+    selected_backends,
+    temporary_database,
+)
+
+
+@pytest.fixture(params=selected_backends())
+def db_backend(request: pytest.FixtureRequest) -> str:
+    """The database backend of this test run: ``sqlite`` or ``postgresql``."""
+    return str(request.param)
+
+
+@pytest.fixture
+async def test_database(db_backend: str, tmp_path: Path) -> AsyncIterator[TestDatabase]:
+    async with temporary_database(db_backend, tmp_path) as db:
+        yield db
+
+
+@pytest.fixture
+async def db_engine(test_database: TestDatabase) -> AsyncIterator[AsyncEngine]:
+    from visa_platform.db.schema import create_all
+
+    engine = engine_for(test_database)
+    try:
+        await create_all(engine)
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+async def db_session(db_engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+    from visa_platform.db.engine import session_factory
+
+    async with session_factory(db_engine)() as session:
+        yield session
+
+
+@pytest.fixture
+def settings(test_database: TestDatabase, tmp_path: Path) -> Any:
+    from visa_platform.config import load_settings
+
+    return load_settings(
+        database_url=test_database.url,
+        database_schema=test_database.schema,
+        data_dir=tmp_path / "data",
+    )
+
+
+@pytest.fixture
+async def app(settings: Any, db_engine: AsyncEngine) -> AsyncIterator[Any]:
+    from visa_platform.app import create_app
+
+    application = create_app(settings)
+    async with application.test_app() as test_app:
+        yield test_app
+
+
+@pytest.fixture
+def client(app: Any) -> Any:
+    return app.test_client()
+
+
+@pytest.fixture
+def plugin_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A :class:`~visa_platform.testing.plugins.PluginSite` on ``sys.path`` for this test."""
+    from visa_platform.testing.plugins import PluginSite
+
+    site = PluginSite(tmp_path / "site-packages")
+    monkeypatch.syspath_prepend(str(site.root))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # stevedore's scan cache
+    yield site
+    site.forget_modules()
