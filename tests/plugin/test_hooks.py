@@ -1,9 +1,9 @@
-"""One test per hook (test_hook_<name>): the host calls it as documented in docs/plugins/hooks.md."""
+"""One test per hook (``test_hook_<name>``): the host calls it as docs/plugins/hooks.md says."""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import click
@@ -21,7 +21,7 @@ from visa_platform.plugin.types import (
     UserEvent,
 )
 
-NOW = datetime(2026, 11, 28, 10, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 INSTANCE = InstanceEvent(
     instance_id=7, uid="ab12cd34", name="my-desktop", state="ACTIVE", owner_id="1001",
     plan_id=3, compute_id="srv-1", occurred_at=NOW, actor_id="1001",
@@ -381,8 +381,9 @@ async def test_hook_visa_instance_security_groups() -> None:
             raise TimeoutError("security group service timed out")
 
     host = PluginHost()
-    for name, plugin in [("defaults", Defaults()), ("instruments", Instruments()),
-                         ("none", NoOpinion()), ("sloppy", Sloppy()), ("down", Down())]:  # fmt: skip
+    plugins = {"defaults": Defaults(), "instruments": Instruments(), "none": NoOpinion(),
+               "sloppy": Sloppy(), "down": Down()}  # fmt: skip
+    for name, plugin in plugins.items():
         host.register(plugin, name)
     groups = await host.instance_security_groups(QUERY, session=None)  # type: ignore[arg-type]
     assert groups == ["beamline-42", "ssh", "default"]

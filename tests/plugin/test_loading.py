@@ -28,7 +28,10 @@ def infos(host: PluginHost) -> dict[str, object]:
 
 def test_entry_point_plugins_load_with_name_version_and_hooks(plugin_site: PluginSite) -> None:
     plugin_site.install(
-        "visa-good", version="2.3.4", entry_points={"good": "visa_good"}, modules={"visa_good": GOOD}
+        "visa-good",
+        version="2.3.4",
+        entry_points={"good": "visa_good"},
+        modules={"visa_good": GOOD},
     )
     host = PluginHost()
     host.load_entry_points()
@@ -48,7 +51,9 @@ def test_entry_point_plugins_load_with_name_version_and_hooks(plugin_site: Plugi
 def test_broken_plugin_is_recorded_and_others_still_load(
     plugin_site: PluginSite, caplog: pytest.LogCaptureFixture
 ) -> None:
-    plugin_site.install("visa-good", entry_points={"good": "visa_good"}, modules={"visa_good": GOOD})
+    plugin_site.install(
+        "visa-good", entry_points={"good": "visa_good"}, modules={"visa_good": GOOD}
+    )
     plugin_site.install(
         "visa-broken",
         entry_points={"broken": "visa_broken"},
@@ -75,9 +80,13 @@ def test_broken_plugin_is_recorded_and_others_still_load(
 def test_deny_list_prevents_import(plugin_site: PluginSite) -> None:
     # A denied plugin is never imported: this one would raise at import time.
     plugin_site.install(
-        "visa-bomb", entry_points={"bomb": "visa_bomb"}, modules={"visa_bomb": "raise SystemExit(3)"}
+        "visa-bomb",
+        entry_points={"bomb": "visa_bomb"},
+        modules={"visa_bomb": "raise SystemExit(3)"},
     )
-    plugin_site.install("visa-good", entry_points={"good": "visa_good"}, modules={"visa_good": GOOD})
+    plugin_site.install(
+        "visa-good", entry_points={"good": "visa_good"}, modules={"visa_good": GOOD}
+    )
     host = PluginHost()
     host.load_entry_points(deny=["bomb"])
     found = infos(host)
@@ -87,7 +96,9 @@ def test_deny_list_prevents_import(plugin_site: PluginSite) -> None:
 
 
 def test_allow_list_loads_only_named_plugins(plugin_site: PluginSite) -> None:
-    plugin_site.install("visa-good", entry_points={"good": "visa_good"}, modules={"visa_good": GOOD})
+    plugin_site.install(
+        "visa-good", entry_points={"good": "visa_good"}, modules={"visa_good": GOOD}
+    )
     host = PluginHost()
     host.load_entry_points(allow=["good", "not-installed"])
     found = infos(host)

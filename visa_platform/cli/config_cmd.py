@@ -24,9 +24,7 @@ def show(as_json: bool) -> None:
 
     rows = describe(settings())
     if as_json:
-        click.echo(
-            json.dumps([{"name": n, "value": v, "source": s} for n, v, s in rows], indent=2)
-        )
+        click.echo(json.dumps([{"name": n, "value": v, "source": s} for n, v, s in rows], indent=2))
         return
     width = max(len(n) for n, _, _ in rows)
     for name, value, source in rows:

@@ -49,6 +49,9 @@ def _add_plugin_commands() -> None:
     from visa_platform.cli.context import settings
     from visa_platform.plugin import PluginHost
 
+    level = settings().logging_level.python_level()
+    for name in ("visa_platform", "visa"):
+        logging.getLogger(name).setLevel(level)
     PluginHost.from_settings(settings()).add_commands(cli)
 
 
@@ -57,9 +60,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     config_file = _config_file_from(args)
     if config_file is not None:
         os.environ["VISA_CONFIG_FILE"] = config_file
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    logging.getLogger("stevedore").setLevel(logging.ERROR)  # we report load failures ourselves
     if not any(a in ("-h", "--help", "--version") for a in args[:1]):
         try:
             _add_plugin_commands()

@@ -18,10 +18,14 @@ APPLICATION_PATH = "visa_platform.app:create_app()"
 @click.command()
 @click.option("--host", help="Interface to listen on [VISA_SERVER_HOST, default localhost].")
 @click.option("--port", type=click.IntRange(0, 65535), help="Port [VISA_SERVER_PORT, 8086].")
-@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
-              help="Worker processes.")
-@click.option("--migrate/--no-migrate", default=None,
-              help="Upgrade the database schema first [VISA_DATABASE_AUTO_MIGRATE, on].")
+@click.option(
+    "--workers", type=click.IntRange(1, 64), default=1, show_default=True, help="Worker processes."
+)
+@click.option(
+    "--migrate/--no-migrate",
+    default=None,
+    help="Upgrade the database schema first [VISA_DATABASE_AUTO_MIGRATE, on].",
+)
 @handle_errors
 def serve(host: str | None, port: int | None, workers: int, migrate: bool | None) -> None:
     """Serve the API (under /api) until interrupted."""

@@ -1,4 +1,4 @@
-"""Schema helpers: the full model metadata, ``create_all`` for tests, and the DDL for ETL developers."""
+"""Schema helpers: the model metadata, ``create_all`` for tests, the DDL for ETL developers."""
 
 from __future__ import annotations
 
@@ -62,4 +62,4 @@ def postgresql_ddl() -> str:
     if head is not None:
         parts.append(f"INSERT INTO alembic_version (version_num) VALUES ('{head}');")
         parts.append("")
-    return "\n".join(parts)
+    return "\n".join(line.rstrip() for line in "\n".join(parts).splitlines()) + "\n"

@@ -2,15 +2,15 @@
 
 * ``UTCDateTime`` stores an aware datetime as UTC: ``timestamptz`` on PostgreSQL, naive UTC text on
   SQLite (whose driver would otherwise silently drop the offset). Naive datetimes are rejected.
-* ``BigIntPK`` is ``BIGINT`` on PostgreSQL and ``INTEGER`` on SQLite, so that it is a rowid there and
-  autoincrements.
+* ``BigIntPK`` is ``BIGINT`` on PostgreSQL and ``INTEGER`` on SQLite, so that it is a rowid
+  there and autoincrements.
 * ``JSONType`` is ``JSONB`` on PostgreSQL and ``JSON`` on SQLite.
 """
 
 from __future__ import annotations
 
 import enum
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, DateTime, Dialect, Enum, Integer, TypeDecorator
@@ -33,15 +33,15 @@ class UTCDateTime(TypeDecorator[datetime]):
             raise TypeError(f"expected a datetime, got {type(value).__name__}")
         if value.tzinfo is None:
             raise ValueError("naive datetime given where an aware one is required (use UTC)")
-        value = value.astimezone(timezone.utc)
+        value = value.astimezone(UTC)
         return value if dialect.name == "postgresql" else value.replace(tzinfo=None)
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
 
 
 def enum_column_type(enum_class: type[enum.Enum], name: str, length: int = 50) -> Enum:
@@ -62,7 +62,7 @@ def enum_column_type(enum_class: type[enum.Enum], name: str, length: int = 50) -
 
 def utcnow() -> datetime:
     """The current time, aware, in UTC (the only clock models and services use)."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 __all__: list[Any] = ["BigIntPK", "JSONType", "UTCDateTime", "enum_column_type", "utcnow"]

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 
-class PrincipalKind(str, enum.Enum):
+class PrincipalKind(enum.StrEnum):
     """How the caller authenticated (spec/domain.md §4.1)."""
 
     USER = "USER"  # a person, through the accounts service (bearer token)

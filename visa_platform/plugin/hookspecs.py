@@ -3,7 +3,8 @@
 Conventions (see docs/plugins/hooks.md, which documents each hook with its exact signature):
 
 * Every hook is prefixed ``visa_``. An implementation may accept any subset of the arguments.
-* "May be async": the implementation may be ``async def`` or return an awaitable; the host awaits it.
+* "May be async": the implementation may be ``async def`` or return an awaitable, which the host
+  awaits.
 * "All results are combined" / "First result wins": how the host treats several implementations.
 * A failing implementation is logged with its plugin's name and never breaks the host or the other
   plugins, except for registry hooks, whose errors are recorded against the plugin at load time.
@@ -45,10 +46,11 @@ hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 def visa_register_compute_backends(register: Register) -> None:
     """Contribute compute backend types (``openstack``, ``kubernetes``, ``web`` ...).
 
-    Registry hook: call ``register.add(type_id, factory, description=...)`` once per type. The default cloud's
-    ``VISA_DEFAULT_CLOUD_PROVIDER_TYPE`` and each ``cloud_provider_configuration.type`` pick a type
-    by id. Ids are unique across plugins: a duplicate is recorded as that plugin's load error.
-    Synchronous; called once when the plugins are loaded. Implemented by cloud plugins.
+    Registry hook: call ``register.add(type_id, factory, description=...)`` once per type. The
+    default cloud's ``VISA_DEFAULT_CLOUD_PROVIDER_TYPE`` and each
+    ``cloud_provider_configuration.type`` pick a type by id. Ids are unique across plugins: a
+    duplicate is recorded as that plugin's load error. Synchronous; called once when the plugins
+    are loaded. Implemented by cloud plugins.
     """
 
 
@@ -147,7 +149,7 @@ def visa_shutdown(app: Any) -> Awaitable[None] | None:
 @hookspec(firstresult=True)
 def visa_authenticate_request(
     credentials: RequestCredentials, session: AsyncSession
-) -> Principal | None | Awaitable[Principal | None]:
+) -> Principal | Awaitable[Principal | None] | None:
     """Identify the caller of an HTTP request. First result wins. May be async.
 
     Return a :class:`~visa_platform.domain.principal.Principal`, or ``None`` when the request
@@ -166,8 +168,10 @@ def visa_authenticate_request(
 @hookspec
 def visa_instance_security_groups(
     query: SecurityGroupQuery, session: AsyncSession
-) -> Iterable[str] | None | Awaitable[Iterable[str] | None]:
-    """Name the cloud security groups an instance should have. All results are combined. May be async.
+) -> Iterable[str] | Awaitable[Iterable[str] | None] | None:
+    """Name the cloud security groups an instance should have. May be async.
+
+    All results are combined.
 
     The host applies the ordered, de-duplicated union of every answer (``None`` = no opinion).
     Called when an instance is created, by the daily reconciliation and by
@@ -185,7 +189,9 @@ def visa_instance_created(event: InstanceEvent) -> Awaitable[None] | None:
 
 
 @hookspec
-def visa_instance_state_changed(event: InstanceEvent, previous_state: str) -> Awaitable[None] | None:
+def visa_instance_state_changed(
+    event: InstanceEvent, previous_state: str
+) -> Awaitable[None] | None:
     """An instance changed state from ``previous_state`` to ``event.state``. May be async.
 
     Event hook: all implementations are called, failures are logged.

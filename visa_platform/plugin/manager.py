@@ -125,7 +125,9 @@ class PluginHost:
                     name, "missing", errors=["allow-listed but no such entry point is installed"]
                 )
 
-        def on_failure(_manager: Any, ep: importlib.metadata.EntryPoint, exc: BaseException) -> None:
+        def on_failure(
+            _manager: Any, ep: importlib.metadata.EntryPoint, exc: BaseException
+        ) -> None:
             dist, version = _distribution(available.get(ep.name, ep))
             log.error("plugin=%s outcome=import_failed error=%r", ep.name, _describe(exc))
             self._infos[ep.name] = PluginInfo(
@@ -157,9 +159,7 @@ class PluginHost:
         self._registries = None
         if isinstance(plugin, type):
             info.status = "failed"
-            info.errors.append(
-                "the entry point names a class; point it at a module or an instance"
-            )
+            info.errors.append("the entry point names a class; point it at a module or an instance")
             return info
         try:
             self._pm.register(plugin, name=name)
@@ -216,7 +216,9 @@ class PluginHost:
                         impl.function(*[{"register": register}[a] for a in impl.argnames])
                         registry.commit(register.pending)
                     except Exception as exc:
-                        self._record_error(impl.plugin_name, f"{hook_name} failed: {_describe(exc)}")
+                        self._record_error(
+                            impl.plugin_name, f"{hook_name} failed: {_describe(exc)}"
+                        )
                 registries[attr] = registry
             self._registries = registries
         return self._registries
@@ -249,10 +251,13 @@ class PluginHost:
         for impl in implementations(self._pm.hook.visa_register_routes):
             mine: list[RouteContribution] = []
             try:
-                impl.function(*[{"register": RouteRegister(impl.plugin_name, mine)}[a]
-                                for a in impl.argnames])
+                impl.function(
+                    *[{"register": RouteRegister(impl.plugin_name, mine)}[a] for a in impl.argnames]
+                )
             except Exception as exc:
-                self._record_error(impl.plugin_name, f"visa_register_routes failed: {_describe(exc)}")
+                self._record_error(
+                    impl.plugin_name, f"visa_register_routes failed: {_describe(exc)}"
+                )
                 continue
             contributions.extend(mine)
         return contributions
@@ -264,7 +269,9 @@ class PluginHost:
             try:
                 impl.function(*[{"cli": cli}[a] for a in impl.argnames])
             except Exception as exc:
-                self._record_error(impl.plugin_name, f"visa_register_commands failed: {_describe(exc)}")
+                self._record_error(
+                    impl.plugin_name, f"visa_register_commands failed: {_describe(exc)}"
+                )
             for name, command in list(cli.commands.items()):
                 if name in before and before[name] is not command:
                     cli.commands[name] = before[name]
@@ -307,8 +314,10 @@ class PluginHost:
             self._pm.hook.visa_instance_security_groups, query=query, session=session
         ):
             groups = result.value
-            if isinstance(groups, str) or not isinstance(groups, Iterable) or not all(
-                isinstance(g, str) for g in groups
+            if (
+                isinstance(groups, str)
+                or not isinstance(groups, Iterable)
+                or not all(isinstance(g, str) for g in groups)
             ):
                 log.error(
                     "hook=visa_instance_security_groups plugin=%s outcome=bad_result",

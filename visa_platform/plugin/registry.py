@@ -84,7 +84,6 @@ class Registry:
         return len(self._entries)
 
 
-
 class Register:
     """What a registry hook receives: ``add`` types to one registry in the name of one plugin.
 

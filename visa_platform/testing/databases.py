@@ -42,6 +42,8 @@ def selected_backends() -> tuple[str, ...]:
 class TestDatabase:
     """Where a test's database lives: a SQLAlchemy URL plus the PostgreSQL schema (if any)."""
 
+    __test__ = False  # not a test class, despite the name
+
     backend: str
     url: str
     schema: str

@@ -3,7 +3,7 @@
 Fixtures, each run once per database backend (SQLite and PostgreSQL; choose with
 ``VISA_TEST_DATABASES=sqlite`` or ``=postgresql``, point at a server with ``VISA_TEST_PG_URL``):
 
-``test_database``  an empty, isolated database (:class:`~visa_platform.testing.databases.TestDatabase`)
+``test_database``  an empty, isolated database (a ``testing.databases.TestDatabase``)
 ``db_engine``      an ``AsyncEngine`` on it with every table created (no rows)
 ``db_session``     an ``AsyncSession`` on ``db_engine``
 ``settings``       :class:`~visa_platform.config.Settings` pointing at that database

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 from quart import Blueprint, current_app
 
@@ -18,7 +19,7 @@ DATABASE_TIMEOUT_SECONDS = 5.0
 
 
 @blueprint.get("/health")
-async def health() -> tuple[dict[str, object], int]:
+async def health() -> tuple[dict[str, Any], int]:
     """Report the server's and the database's state: 200 when both are OK, 503 otherwise."""
     state = runtime(current_app)
     database: dict[str, object] = {"status": "OK", "message": None}
