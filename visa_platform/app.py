@@ -9,6 +9,7 @@ from quart import Quart
 from visa_platform import __version__
 from visa_platform.config import Settings, load_settings
 from visa_platform.db.engine import create_engine, session_factory
+from visa_platform.logs import configure_logging
 from visa_platform.plugin import PluginHost
 from visa_platform.runtime import EXTENSION_KEY, Runtime, runtime
 
@@ -26,6 +27,7 @@ def create_app(settings: Settings | None = None, *, plugins: PluginHost | None =
     migrated (``visa serve`` does that first).
     """
     settings = settings or load_settings()
+    configure_logging(settings.logging_level.python_level())
     plugins = plugins or PluginHost.from_settings(settings)
 
     app = Quart("visa_platform")
@@ -47,7 +49,7 @@ def create_app(settings: Settings | None = None, *, plugins: PluginHost | None =
 async def _open() -> None:
     from quart import current_app
 
-    from visa_platform.db.seed import seed_fixtures
+    from visa_platform.db.seed import ensure_fixtures
 
     state = runtime(current_app)
     settings = state.settings
@@ -58,9 +60,7 @@ async def _open() -> None:
         max_overflow=max(settings.database_max_pool_size - settings.database_min_pool_size, 0),
     )
     state.sessions = session_factory(state.engine)
-    async with state.session() as session:
-        await seed_fixtures(session)
-        await session.commit()
+    await ensure_fixtures(state.sessions)
     await state.plugins.startup(current_app)
     log.info("event=app_started version=%s", __version__)
 

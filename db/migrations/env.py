@@ -24,6 +24,8 @@ def run_migrations(connection: Any) -> None:
         connection=connection,
         target_metadata=metadata(),
         render_as_batch=connection.dialect.name == "sqlite",
+        # Our SQLite engine begins transactions itself, so DDL is transactional there too.
+        transactional_ddl=True,
         compare_type=True,
         render_item=render_item,
         transaction_per_migration=False,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from visa_platform.db.models import Protocol, Role
 from visa_platform.db.seed import seed_fixtures
@@ -82,3 +83,35 @@ async def test_existing_rows_are_left_alone(db_session: AsyncSession) -> None:
     await seed_fixtures(db_session)
     assert await _roles(db_session) == {"ADMIN": "Local admins"}
     assert await _protocols(db_session) == {"VNC": 5900}
+
+
+async def test_ensure_fixtures_survives_a_replica_seeding_concurrently(
+    db_engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from visa_platform.db import seed
+    from visa_platform.db.engine import session_factory
+
+    sessions = session_factory(db_engine)
+    real_seed = seed.seed_fixtures
+    raced = False
+
+    async def racing_seed(session: AsyncSession) -> None:
+        nonlocal raced
+        if not raced:
+            raced = True
+            # the other replica commits its fixtures between our check and our insert
+            await session.scalar(select(func.count()).select_from(Role))
+            async with sessions() as other:
+                await real_seed(other)
+                await other.commit()
+            session.add_all(Role(name=n.value) for n in seed.ROLE_DESCRIPTIONS)
+            await session.flush()
+            return
+        await real_seed(session)
+
+    monkeypatch.setattr(seed, "seed_fixtures", racing_seed)
+    await seed.ensure_fixtures(sessions)
+    assert raced
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Role)) == 7
+        assert await session.scalar(select(func.count()).select_from(Protocol)) == 6

@@ -53,7 +53,7 @@ async def prepare(settings: Settings, migrate: bool) -> str | None:
     """
     from visa_platform.db import migrate as migrations
     from visa_platform.db.engine import session_factory
-    from visa_platform.db.seed import seed_fixtures
+    from visa_platform.db.seed import ensure_fixtures
 
     async with open_engine(settings) as engine:
         if migrate:
@@ -66,7 +66,5 @@ async def prepare(settings: Settings, migrate: bool) -> str | None:
                     f"the database schema is at {revision or 'nothing'} but this version needs "
                     f"{head}; run `visa db upgrade` (or enable VISA_DATABASE_AUTO_MIGRATE)"
                 )
-        async with session_factory(engine)() as session:
-            await seed_fixtures(session)
-            await session.commit()
+        await ensure_fixtures(session_factory(engine))
         return revision

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -12,6 +11,7 @@ import click
 from visa_platform import __version__
 from visa_platform.cli import config_cmd, db_cmd, plugins_cmd, serve_cmd
 from visa_platform.cli.errors import handle_errors
+from visa_platform.logs import configure_logging
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -49,9 +49,7 @@ def _add_plugin_commands() -> None:
     from visa_platform.cli.context import settings
     from visa_platform.plugin import PluginHost
 
-    level = settings().logging_level.python_level()
-    for name in ("visa_platform", "visa"):
-        logging.getLogger(name).setLevel(level)
+    configure_logging(settings().logging_level.python_level())
     PluginHost.from_settings(settings()).add_commands(cli)
 
 
@@ -60,9 +58,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     config_file = _config_file_from(args)
     if config_file is not None:
         os.environ["VISA_CONFIG_FILE"] = config_file
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
-    logging.getLogger("stevedore").setLevel(logging.ERROR)  # we report load failures ourselves
+    configure_logging()
     if not any(a in ("-h", "--help", "--version") for a in args[:1]):
         try:
             _add_plugin_commands()

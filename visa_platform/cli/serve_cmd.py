@@ -47,8 +47,10 @@ def serve(host: str | None, port: int | None, workers: int, migrate: bool | None
     config.bind = [f"[{bind_host}]:{port}" if ":" in bind_host else f"{bind_host}:{port}"]
     config.workers = workers
     config.graceful_timeout = 10
-    if getattr(settings, "logging_access_log_enabled", True):
-        config.accesslog = "-"
+    # Hypercorn logs through our logging configuration (one format, no duplicate lines).
+    config.errorlog = logging.getLogger("hypercorn.error")
+    if settings.logging_access_log_enabled:
+        config.accesslog = logging.getLogger("hypercorn.access")
     log.info("event=serving bind=%s workers=%d", config.bind[0], workers)
     if workers == 1:
         from visa_platform.app import create_app

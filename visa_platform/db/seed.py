@@ -5,8 +5,11 @@ VISA seeds them when the tables hold none; so do we, idempotently. The caller co
 
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy import exists, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from visa_platform.db.models import Protocol, Role
 from visa_platform.domain.enums import ProtocolName, RoleName
@@ -32,6 +35,8 @@ PROTOCOL_PORTS: dict[ProtocolName, int] = {
 }
 """The seeded protocols and their TCP ports."""
 
+log = logging.getLogger("visa_platform.db.seed")
+
 
 async def seed_fixtures(session: AsyncSession) -> None:
     """Insert the roles if no role (non-group row) exists, and the protocols if none exists.
@@ -50,3 +55,23 @@ async def seed_fixtures(session: AsyncSession) -> None:
             Protocol(name=name.value, port=port) for name, port in PROTOCOL_PORTS.items()
         )
     await session.flush()
+
+
+async def ensure_fixtures(sessions: async_sessionmaker[AsyncSession]) -> None:
+    """Seed and commit the fixtures at start-up, tolerating a replica that seeds concurrently.
+
+    When two servers start on an empty database together, one commit loses: on the unique role
+    name (PostgreSQL) or on a stale snapshot (SQLite: "database is locked"). The loser rolls back
+    and tries once more, which finds the winner's fixtures.
+    """
+    async with sessions() as session:
+        try:
+            await seed_fixtures(session)
+            await session.commit()
+            return
+        except (IntegrityError, OperationalError):
+            await session.rollback()
+    async with sessions() as session:
+        await seed_fixtures(session)  # a no-op when the other replica's rows are visible
+        await session.commit()
+    log.info("event=fixtures_seeded_elsewhere outcome=ok")
