@@ -160,6 +160,8 @@ CREATE TABLE experiment (
 	CONSTRAINT fk_experiment_proposal_id FOREIGN KEY(proposal_id) REFERENCES proposal (id)
 );
 
+CREATE INDEX ix_experiment_proposal_id ON experiment (proposal_id);
+
 CREATE TABLE flavour (
 	id BIGSERIAL NOT NULL,
 	name VARCHAR(250) NOT NULL,
@@ -298,6 +300,8 @@ CREATE TABLE client_authentication_token (
 	CONSTRAINT fk_client_authentication_token_user_id FOREIGN KEY(user_id) REFERENCES users (id)
 );
 
+CREATE INDEX ix_client_authentication_token_token ON client_authentication_token (token);
+
 CREATE TABLE experiment_user (
 	experiment_id VARCHAR(32) NOT NULL,
 	user_id VARCHAR(250) NOT NULL,
@@ -305,6 +309,8 @@ CREATE TABLE experiment_user (
 	CONSTRAINT fk_experiment_user_experiment_id FOREIGN KEY(experiment_id) REFERENCES experiment (id),
 	CONSTRAINT fk_experiment_user_user_id FOREIGN KEY(user_id) REFERENCES users (id)
 );
+
+CREATE INDEX ix_experiment_user_user_id ON experiment_user (user_id);
 
 CREATE TABLE flavour_device (
 	flavour_id BIGINT NOT NULL,
@@ -402,6 +408,8 @@ CREATE TABLE user_role (
 	CONSTRAINT fk_user_role_role_id FOREIGN KEY(role_id) REFERENCES role (id)
 );
 
+CREATE INDEX ix_user_role_role_id ON user_role (role_id);
+
 CREATE TABLE booking_request_flavour (
 	id BIGSERIAL NOT NULL,
 	booking_request_id BIGINT NOT NULL,
@@ -496,6 +504,8 @@ CREATE TABLE instance_activity (
 	CONSTRAINT instance_activity_activity_type_check CHECK (activity_type IN ('MOUSE', 'KEYBOARD', 'MOUSE_AND_KEYBOARD'))
 );
 
+CREATE INDEX ix_instance_activity_instance_id ON instance_activity (instance_id);
+
 CREATE TABLE instance_attribute (
 	id BIGSERIAL NOT NULL,
 	instance_id BIGINT NOT NULL,
@@ -506,6 +516,8 @@ CREATE TABLE instance_attribute (
 	CONSTRAINT instance_attribute_pkey PRIMARY KEY (id),
 	CONSTRAINT fk_instance_attribute_instance_id FOREIGN KEY(instance_id) REFERENCES instance (id)
 );
+
+CREATE INDEX ix_instance_attribute_instance_id ON instance_attribute (instance_id);
 
 CREATE TABLE instance_authentication_token (
 	id BIGSERIAL NOT NULL,
@@ -519,6 +531,8 @@ CREATE TABLE instance_authentication_token (
 	CONSTRAINT fk_instance_authentication_token_instance_id FOREIGN KEY(instance_id) REFERENCES instance (id),
 	CONSTRAINT fk_instance_authentication_token_user_id FOREIGN KEY(user_id) REFERENCES users (id)
 );
+
+CREATE INDEX ix_instance_authentication_token_token ON instance_authentication_token (token);
 
 CREATE TABLE instance_command (
 	id BIGSERIAL NOT NULL,
@@ -536,6 +550,8 @@ CREATE TABLE instance_command (
 	CONSTRAINT instance_command_state_check CHECK (state IN ('PENDING', 'QUEUED', 'RUNNING', 'TERMINATED', 'FAILED', 'CANCELLED'))
 );
 
+CREATE INDEX ix_instance_command_instance_id ON instance_command (instance_id);
+
 CREATE TABLE instance_device_allocation (
 	instance_id BIGINT NOT NULL,
 	device_pool_id BIGINT NOT NULL,
@@ -552,6 +568,8 @@ CREATE TABLE instance_experiment (
 	CONSTRAINT fk_instance_experiment_experiment_id FOREIGN KEY(experiment_id) REFERENCES experiment (id),
 	CONSTRAINT fk_instance_experiment_instance_id FOREIGN KEY(instance_id) REFERENCES instance (id)
 );
+
+CREATE INDEX ix_instance_experiment_instance_id ON instance_experiment (instance_id);
 
 CREATE TABLE instance_expiration (
 	id BIGSERIAL NOT NULL,
@@ -582,6 +600,8 @@ CREATE TABLE instance_extension_request (
 	CONSTRAINT fk_instance_extension_request_handler_id FOREIGN KEY(handler_id) REFERENCES users (id)
 );
 
+CREATE INDEX ix_instance_extension_request_instance_id ON instance_extension_request (instance_id);
+
 CREATE TABLE instance_jupyter_session (
 	id BIGSERIAL NOT NULL,
 	instance_id BIGINT NOT NULL,
@@ -596,6 +616,8 @@ CREATE TABLE instance_jupyter_session (
 	CONSTRAINT fk_instance_jupyter_session_user_id FOREIGN KEY(user_id) REFERENCES users (id)
 );
 
+CREATE INDEX ix_instance_jupyter_session_instance_id ON instance_jupyter_session (instance_id);
+
 CREATE TABLE instance_member (
 	id BIGSERIAL NOT NULL,
 	instance_id BIGINT NOT NULL,
@@ -609,6 +631,10 @@ CREATE TABLE instance_member (
 	CONSTRAINT instance_member_role_check CHECK (role IN ('OWNER', 'USER', 'GUEST', 'SUPPORT', 'NONE'))
 );
 
+CREATE INDEX ix_instance_member_instance_id ON instance_member (instance_id);
+
+CREATE INDEX ix_instance_member_user_id ON instance_member (user_id);
+
 CREATE TABLE instance_session (
 	id BIGSERIAL NOT NULL,
 	instance_id BIGINT NOT NULL,
@@ -620,6 +646,8 @@ CREATE TABLE instance_session (
 	CONSTRAINT instance_session_pkey PRIMARY KEY (id),
 	CONSTRAINT fk_instance_session_instance_id FOREIGN KEY(instance_id) REFERENCES instance (id)
 );
+
+CREATE INDEX ix_instance_session_instance_id ON instance_session (instance_id);
 
 CREATE TABLE instance_thumbnail (
 	id BIGSERIAL NOT NULL,
@@ -649,6 +677,8 @@ CREATE TABLE personal_access_token (
 	CONSTRAINT fk_personal_access_token_user_id FOREIGN KEY(user_id) REFERENCES users (id)
 );
 
+CREATE INDEX ix_personal_access_token_token ON personal_access_token (token);
+
 CREATE TABLE booking_token_history (
 	id BIGSERIAL NOT NULL,
 	booking_token_id BIGINT NOT NULL,
@@ -677,6 +707,8 @@ CREATE TABLE instance_session_member (
 	CONSTRAINT fk_instance_session_member_user_id FOREIGN KEY(user_id) REFERENCES users (id),
 	CONSTRAINT instance_session_member_role_check CHECK (role IN ('OWNER', 'USER', 'GUEST', 'SUPPORT', 'NONE'))
 );
+
+CREATE INDEX ix_instance_session_member_instance_session_id ON instance_session_member (instance_session_id);
 
 CREATE TABLE alembic_version (
 	version_num VARCHAR(32) NOT NULL,

@@ -4,7 +4,7 @@ Generated from the models against PostgreSQL and reviewed; runs on PostgreSQL an
 
 Revision ID: 0001_baseline
 Revises:
-Create Date: 2026-11-28 06:18:54.962241
+Create Date: 2026-11-28 06:31:02.932262
 """
 
 from __future__ import annotations
@@ -303,6 +303,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("experiment_pkey")),
     )
+    op.create_index(op.f("ix_experiment_proposal_id"), "experiment", ["proposal_id"], unique=False)
     op.create_table(
         "flavour",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -578,6 +579,12 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("client_authentication_token_pkey")),
     )
+    op.create_index(
+        op.f("ix_client_authentication_token_token"),
+        "client_authentication_token",
+        ["token"],
+        unique=False,
+    )
     op.create_table(
         "experiment_user",
         sa.Column("experiment_id", sa.String(length=32), nullable=False),
@@ -587,6 +594,9 @@ def upgrade() -> None:
         ),
         sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_experiment_user_user_id")),
         sa.PrimaryKeyConstraint("experiment_id", "user_id", name=op.f("experiment_user_pkey")),
+    )
+    op.create_index(
+        op.f("ix_experiment_user_user_id"), "experiment_user", ["user_id"], unique=False
     )
     op.create_table(
         "flavour_device",
@@ -745,6 +755,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_user_role_user_id")),
         sa.PrimaryKeyConstraint("user_id", "role_id", name=op.f("user_role_pkey")),
     )
+    op.create_index(op.f("ix_user_role_role_id"), "user_role", ["role_id"], unique=False)
     op.create_table(
         "booking_request_flavour",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -973,6 +984,9 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("instance_activity_pkey")),
     )
+    op.create_index(
+        op.f("ix_instance_activity_instance_id"), "instance_activity", ["instance_id"], unique=False
+    )
     op.create_table(
         "instance_attribute",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -995,6 +1009,12 @@ def upgrade() -> None:
             ["instance_id"], ["instance.id"], name=op.f("fk_instance_attribute_instance_id")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("instance_attribute_pkey")),
+    )
+    op.create_index(
+        op.f("ix_instance_attribute_instance_id"),
+        "instance_attribute",
+        ["instance_id"],
+        unique=False,
     )
     op.create_table(
         "instance_authentication_token",
@@ -1024,6 +1044,12 @@ def upgrade() -> None:
             ["user_id"], ["users.id"], name=op.f("fk_instance_authentication_token_user_id")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("instance_authentication_token_pkey")),
+    )
+    op.create_index(
+        op.f("ix_instance_authentication_token_token"),
+        "instance_authentication_token",
+        ["token"],
+        unique=False,
     )
     op.create_table(
         "instance_command",
@@ -1084,6 +1110,9 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("instance_command_pkey")),
     )
+    op.create_index(
+        op.f("ix_instance_command_instance_id"), "instance_command", ["instance_id"], unique=False
+    )
     op.create_table(
         "instance_device_allocation",
         sa.Column("instance_id", sa.BigInteger(), nullable=False),
@@ -1114,6 +1143,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint(
             "experiment_id", "instance_id", name=op.f("instance_experiment_pkey")
         ),
+    )
+    op.create_index(
+        op.f("ix_instance_experiment_instance_id"),
+        "instance_experiment",
+        ["instance_id"],
+        unique=False,
     )
     op.create_table(
         "instance_expiration",
@@ -1181,6 +1216,12 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("instance_extension_request_pkey")),
     )
+    op.create_index(
+        op.f("ix_instance_extension_request_instance_id"),
+        "instance_extension_request",
+        ["instance_id"],
+        unique=False,
+    )
     op.create_table(
         "instance_jupyter_session",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -1208,6 +1249,12 @@ def upgrade() -> None:
             ["user_id"], ["users.id"], name=op.f("fk_instance_jupyter_session_user_id")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("instance_jupyter_session_pkey")),
+    )
+    op.create_index(
+        op.f("ix_instance_jupyter_session_instance_id"),
+        "instance_jupyter_session",
+        ["instance_id"],
+        unique=False,
     )
     op.create_table(
         "instance_member",
@@ -1247,6 +1294,12 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_instance_member_user_id")),
         sa.PrimaryKeyConstraint("id", name=op.f("instance_member_pkey")),
     )
+    op.create_index(
+        op.f("ix_instance_member_instance_id"), "instance_member", ["instance_id"], unique=False
+    )
+    op.create_index(
+        op.f("ix_instance_member_user_id"), "instance_member", ["user_id"], unique=False
+    )
     op.create_table(
         "instance_session",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -1270,6 +1323,9 @@ def upgrade() -> None:
             ["instance_id"], ["instance.id"], name=op.f("fk_instance_session_instance_id")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("instance_session_pkey")),
+    )
+    op.create_index(
+        op.f("ix_instance_session_instance_id"), "instance_session", ["instance_id"], unique=False
     )
     op.create_table(
         "instance_thumbnail",
@@ -1337,6 +1393,9 @@ def upgrade() -> None:
             ["user_id"], ["users.id"], name=op.f("fk_personal_access_token_user_id")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("personal_access_token_pkey")),
+    )
+    op.create_index(
+        op.f("ix_personal_access_token_token"), "personal_access_token", ["token"], unique=False
     )
     op.create_table(
         "booking_token_history",
@@ -1414,23 +1473,49 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("instance_session_member_pkey")),
     )
+    op.create_index(
+        op.f("ix_instance_session_member_instance_session_id"),
+        "instance_session_member",
+        ["instance_session_id"],
+        unique=False,
+    )
 
 
 def downgrade() -> None:
+    op.drop_index(
+        op.f("ix_instance_session_member_instance_session_id"), table_name="instance_session_member"
+    )
     op.drop_table("instance_session_member")
     op.drop_table("booking_token_history")
+    op.drop_index(op.f("ix_personal_access_token_token"), table_name="personal_access_token")
     op.drop_table("personal_access_token")
     op.drop_table("instance_thumbnail")
+    op.drop_index(op.f("ix_instance_session_instance_id"), table_name="instance_session")
     op.drop_table("instance_session")
+    op.drop_index(op.f("ix_instance_member_user_id"), table_name="instance_member")
+    op.drop_index(op.f("ix_instance_member_instance_id"), table_name="instance_member")
     op.drop_table("instance_member")
+    op.drop_index(
+        op.f("ix_instance_jupyter_session_instance_id"), table_name="instance_jupyter_session"
+    )
     op.drop_table("instance_jupyter_session")
+    op.drop_index(
+        op.f("ix_instance_extension_request_instance_id"), table_name="instance_extension_request"
+    )
     op.drop_table("instance_extension_request")
     op.drop_table("instance_expiration")
+    op.drop_index(op.f("ix_instance_experiment_instance_id"), table_name="instance_experiment")
     op.drop_table("instance_experiment")
     op.drop_table("instance_device_allocation")
+    op.drop_index(op.f("ix_instance_command_instance_id"), table_name="instance_command")
     op.drop_table("instance_command")
+    op.drop_index(
+        op.f("ix_instance_authentication_token_token"), table_name="instance_authentication_token"
+    )
     op.drop_table("instance_authentication_token")
+    op.drop_index(op.f("ix_instance_attribute_instance_id"), table_name="instance_attribute")
     op.drop_table("instance_attribute")
+    op.drop_index(op.f("ix_instance_activity_instance_id"), table_name="instance_activity")
     op.drop_table("instance_activity")
     op.drop_table("booking_token")
     op.drop_index(
@@ -1442,6 +1527,7 @@ def downgrade() -> None:
     op.drop_table("instance")
     op.drop_table("booking_request_history")
     op.drop_table("booking_request_flavour")
+    op.drop_index(op.f("ix_user_role_role_id"), table_name="user_role")
     op.drop_table("user_role")
     op.drop_table("security_group_filter")
     op.drop_table("plan")
@@ -1452,7 +1538,11 @@ def downgrade() -> None:
     op.drop_table("flavour_role_lifetime")
     op.drop_table("flavour_limit")
     op.drop_table("flavour_device")
+    op.drop_index(op.f("ix_experiment_user_user_id"), table_name="experiment_user")
     op.drop_table("experiment_user")
+    op.drop_index(
+        op.f("ix_client_authentication_token_token"), table_name="client_authentication_token"
+    )
     op.drop_table("client_authentication_token")
     op.drop_table("booking_role_configuration")
     op.drop_table("booking_request")
@@ -1464,6 +1554,7 @@ def downgrade() -> None:
     op.drop_table("image")
     op.drop_table("hypervisor")
     op.drop_table("flavour")
+    op.drop_index(op.f("ix_experiment_proposal_id"), table_name="experiment")
     op.drop_table("experiment")
     op.drop_table("device_pool")
     op.drop_table("cloud_resources")

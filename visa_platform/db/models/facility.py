@@ -33,7 +33,7 @@ experiment_user = Table(
     "experiment_user",
     Base.metadata,
     Column("experiment_id", String(32), ForeignKey("experiment.id"), primary_key=True),
-    Column("user_id", String(250), ForeignKey("users.id"), primary_key=True),
+    Column("user_id", String(250), ForeignKey("users.id"), primary_key=True, index=True),
 )
 """The experimental team of an experiment."""
 
@@ -70,7 +70,7 @@ class Experiment(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     instrument_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("instrument.id"))
-    proposal_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("proposal.id"))
+    proposal_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("proposal.id"), index=True)
     start_date: Mapped[datetime | None] = mapped_column(UTCDateTime)
     end_date: Mapped[datetime | None] = mapped_column(UTCDateTime)
     title: Mapped[str | None] = mapped_column(String(2000))

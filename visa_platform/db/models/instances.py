@@ -49,7 +49,7 @@ instance_experiment = Table(
     "instance_experiment",
     Base.metadata,
     Column("experiment_id", String(32), ForeignKey("experiment.id"), primary_key=True),
-    Column("instance_id", BigInteger, ForeignKey("instance.id"), primary_key=True),
+    Column("instance_id", BigInteger, ForeignKey("instance.id"), primary_key=True, index=True),
 )
 """The experiments (data) an instance was created for."""
 
@@ -131,8 +131,8 @@ class InstanceMember(Timestampable, Base):
     __tablename__ = "instance_member"
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
-    instance_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("instance.id"))
-    user_id: Mapped[str] = mapped_column(String(250), ForeignKey("users.id"))
+    instance_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("instance.id"), index=True)
+    user_id: Mapped[str] = mapped_column(String(250), ForeignKey("users.id"), index=True)
     role: Mapped[InstanceMemberRole] = mapped_column(
         enum_column_type(InstanceMemberRole, name="instance_member_role", length=255)
     )
@@ -147,7 +147,7 @@ class InstanceAttribute(Timestampable, Base):
     __tablename__ = "instance_attribute"
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
-    instance_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("instance.id"))
+    instance_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("instance.id"), index=True)
     name: Mapped[str] = mapped_column(String(255))
     value: Mapped[str] = mapped_column(String(255))
 
@@ -160,7 +160,7 @@ class InstanceCommand(Timestampable, Base):
     __tablename__ = "instance_command"
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
-    instance_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("instance.id"))
+    instance_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("instance.id"), index=True)
     user_id: Mapped[str | None] = mapped_column(String(250), ForeignKey("users.id"))
     action_type: Mapped[InstanceCommandType] = mapped_column(
         enum_column_type(InstanceCommandType, name="instance_command_action_type")
@@ -193,7 +193,7 @@ class InstanceExtensionRequest(Timestampable, Base):
     __tablename__ = "instance_extension_request"
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
-    instance_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("instance.id"))
+    instance_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("instance.id"), index=True)
     comments: Mapped[str | None] = mapped_column(String(4000))
     state: Mapped[InstanceExtensionRequestState] = mapped_column(
         enum_column_type(InstanceExtensionRequestState, name="instance_extension_request_state")
@@ -225,7 +225,7 @@ class InstanceAuthenticationToken(Timestampable, Base):
     __tablename__ = "instance_authentication_token"
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
-    token: Mapped[str] = mapped_column(String(250))
+    token: Mapped[str] = mapped_column(String(250), index=True)
     instance_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("instance.id"))
     user_id: Mapped[str] = mapped_column(String(250), ForeignKey("users.id"))
     public_access_token: Mapped[str | None] = mapped_column(String(250))
@@ -241,7 +241,7 @@ class ClientAuthenticationToken(Timestampable, Base):
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     client_id: Mapped[str] = mapped_column(String(250))
-    token: Mapped[str] = mapped_column(String(250))
+    token: Mapped[str] = mapped_column(String(250), index=True)
     user_id: Mapped[str] = mapped_column(String(255), ForeignKey("users.id"))
 
     user: Mapped[User] = relationship(lazy="raise")
@@ -253,7 +253,7 @@ class PersonalAccessToken(Timestampable, Base):
     __tablename__ = "personal_access_token"
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
-    token: Mapped[str] = mapped_column(String(250))
+    token: Mapped[str] = mapped_column(String(250), index=True)
     name: Mapped[str] = mapped_column(String(250))
     instance_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("instance.id"))
     role: Mapped[InstanceMemberRole | None] = mapped_column(
@@ -273,7 +273,7 @@ class InstanceSession(Timestampable, Base):
     __tablename__ = "instance_session"
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
-    instance_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("instance.id"))
+    instance_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("instance.id"), index=True)
     connection_id: Mapped[str] = mapped_column(String(150))
     protocol: Mapped[str | None] = mapped_column(String(150))
     current: Mapped[bool] = mapped_column(Boolean)
@@ -293,7 +293,9 @@ class InstanceSessionMember(Timestampable, Base):
     __tablename__ = "instance_session_member"
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
-    instance_session_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("instance_session.id"))
+    instance_session_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("instance_session.id"), index=True
+    )
     session_id: Mapped[str] = mapped_column(String(150))
     user_id: Mapped[str] = mapped_column(String(250), ForeignKey("users.id"))
     role: Mapped[InstanceMemberRole] = mapped_column(
@@ -312,7 +314,7 @@ class InstanceJupyterSession(Timestampable, Base):
     __tablename__ = "instance_jupyter_session"
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
-    instance_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("instance.id"))
+    instance_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("instance.id"), index=True)
     user_id: Mapped[str] = mapped_column(String(250), ForeignKey("users.id"))
     kernel_id: Mapped[str] = mapped_column(String(150))
     session_id: Mapped[str] = mapped_column(String(150))
@@ -329,7 +331,7 @@ class InstanceActivity(Timestampable, Base):
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     user_id: Mapped[str] = mapped_column(String(250), ForeignKey("users.id"))
-    instance_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("instance.id"))
+    instance_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("instance.id"), index=True)
     activity_type: Mapped[InstanceActivityType] = mapped_column(
         enum_column_type(InstanceActivityType, name="instance_activity_activity_type")
     )

@@ -71,7 +71,9 @@ class UserRole(Base):
     __tablename__ = "user_role"
 
     user_id: Mapped[str] = mapped_column(String(250), ForeignKey("users.id"), primary_key=True)
-    role_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("role.id"), primary_key=True)
+    role_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("role.id"), primary_key=True, index=True
+    )
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship(back_populates="user_roles", lazy="raise")
