@@ -7,8 +7,10 @@ through ``importlib.metadata`` and stevedore exactly as for a pip-installed plug
 
 from __future__ import annotations
 
+import shutil
 import sys
 import textwrap
+import tomllib
 from pathlib import Path
 
 
@@ -42,6 +44,27 @@ class PluginSite:
         )
         lines = [f"[{group}]"] + [f"{name} = {target}" for name, target in entry_points.items()]
         (info / "entry_points.txt").write_text("\n".join(lines) + "\n")
+
+    def install_project(self, project_dir: Path, group: str = "visa_platform") -> str:
+        """Install a plugin project from its source tree (``pyproject.toml`` + packages), as
+        ``pip install`` would for this purpose: its packages and its entry points. Returns the
+        distribution name. Dependencies are not installed.
+        """
+        project = tomllib.loads((project_dir / "pyproject.toml").read_text())["project"]
+        for package in project_dir.iterdir():
+            if (package / "__init__.py").is_file():
+                shutil.copytree(
+                    package, self.root / package.name, ignore=shutil.ignore_patterns("__pycache__")
+                )
+                self.modules.add(package.name)
+        self.install(
+            project["name"],
+            version=project.get("version", "0"),
+            entry_points=dict(project.get("entry-points", {}).get(group, {})),
+            modules={},
+            group=group,
+        )
+        return str(project["name"])
 
     def forget_modules(self) -> None:
         """Drop the installed modules from ``sys.modules`` (so the next test imports afresh)."""

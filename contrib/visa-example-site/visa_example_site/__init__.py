@@ -1,0 +1,1 @@
+"""An example facility plugin for visa-platform."""
