@@ -32,23 +32,31 @@ def implementations(caller: pluggy.HookCaller) -> list[pluggy.HookImpl]:
     return list(reversed(caller.get_hookimpls()))
 
 
-async def _call_one(impl: pluggy.HookImpl, kwargs: Mapping[str, Any]) -> Any:
-    result = impl.function(*[kwargs[name] for name in impl.argnames])
-    if inspect.isawaitable(result):
-        result = await result
-    return result
+def invoke(impl: pluggy.HookImpl, kwargs: Mapping[str, Any]) -> Any:
+    """Call one implementation with the arguments it asks for (any subset of the hook's)."""
+    return impl.function(*[kwargs[name] for name in impl.argnames])
+
+
+async def _attempt(
+    caller: pluggy.HookCaller, impl: pluggy.HookImpl, kwargs: Mapping[str, Any]
+) -> tuple[bool, Any]:
+    """(succeeded, value) of one implementation, awaited if need be; failures are logged."""
+    try:
+        result = invoke(impl, kwargs)
+        if inspect.isawaitable(result):
+            result = await result
+    except Exception:
+        log.exception("hook=%s plugin=%s outcome=failed", caller.name, impl.plugin_name)
+        return False, None
+    return True, result
 
 
 async def call_all(caller: pluggy.HookCaller, **kwargs: Any) -> list[HookResult]:
     """Call every implementation, awaiting as needed; log and skip the ones that raise."""
     results: list[HookResult] = []
     for impl in implementations(caller):
-        try:
-            value = await _call_one(impl, kwargs)
-        except Exception:
-            log.exception("hook=%s plugin=%s outcome=failed", caller.name, impl.plugin_name)
-            continue
-        if value is not None:
+        ok, value = await _attempt(caller, impl, kwargs)
+        if ok and value is not None:
             results.append(HookResult(impl.plugin_name, value))
     return results
 
@@ -59,11 +67,7 @@ async def call_first(caller: pluggy.HookCaller, **kwargs: Any) -> HookResult | N
     An implementation that raises is logged and counts as ``None``.
     """
     for impl in implementations(caller):
-        try:
-            value = await _call_one(impl, kwargs)
-        except Exception:
-            log.exception("hook=%s plugin=%s outcome=failed", caller.name, impl.plugin_name)
-            continue
-        if value is not None:
+        ok, value = await _attempt(caller, impl, kwargs)
+        if ok and value is not None:
             return HookResult(impl.plugin_name, value)
     return None

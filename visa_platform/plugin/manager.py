@@ -22,7 +22,7 @@ from stevedore import ExtensionManager, NamedExtensionManager
 
 from visa_platform.domain.principal import Principal
 from visa_platform.plugin import hookspecs
-from visa_platform.plugin.calls import call_all, call_first, implementations
+from visa_platform.plugin.calls import call_all, call_first, implementations, invoke
 from visa_platform.plugin.registry import Register, Registry, RouteContribution, RouteRegister
 
 if TYPE_CHECKING:
@@ -213,7 +213,7 @@ class PluginHost:
                 for impl in getattr(self._pm.hook, hook_name).get_hookimpls():
                     register = Register(registry, impl.plugin_name)
                     try:
-                        impl.function(*[{"register": register}[a] for a in impl.argnames])
+                        invoke(impl, {"register": register})
                         registry.commit(register.pending)
                     except Exception as exc:
                         self._record_error(
@@ -251,9 +251,7 @@ class PluginHost:
         for impl in implementations(self._pm.hook.visa_register_routes):
             mine: list[RouteContribution] = []
             try:
-                impl.function(
-                    *[{"register": RouteRegister(impl.plugin_name, mine)}[a] for a in impl.argnames]
-                )
+                invoke(impl, {"register": RouteRegister(impl.plugin_name, mine)})
             except Exception as exc:
                 self._record_error(
                     impl.plugin_name, f"visa_register_routes failed: {_describe(exc)}"
@@ -267,7 +265,7 @@ class PluginHost:
         for impl in implementations(self._pm.hook.visa_register_commands):
             before = dict(cli.commands)
             try:
-                impl.function(*[{"cli": cli}[a] for a in impl.argnames])
+                invoke(impl, {"cli": cli})
             except Exception as exc:
                 self._record_error(
                     impl.plugin_name, f"visa_register_commands failed: {_describe(exc)}"
