@@ -7,6 +7,7 @@ import logging
 from quart import Quart
 
 from visa_platform import __version__
+from visa_platform.api.json import VisaJSONProvider
 from visa_platform.config import Settings, load_settings
 from visa_platform.db.engine import create_engine, session_factory
 from visa_platform.logs import configure_logging
@@ -31,13 +32,21 @@ def create_app(settings: Settings | None = None, *, plugins: PluginHost | None =
     plugins = plugins or PluginHost.from_settings(settings)
 
     app = Quart("visa_platform")
+    app.json = VisaJSONProvider(app)
     app.config["VISA_SETTINGS"] = settings
     app.config["VISA_VERSION"] = __version__
     app.extensions[EXTENSION_KEY] = Runtime(settings=settings, plugins=plugins)
 
-    from visa_platform.api.rest import health
+    from visa_platform.api import errors
+    from visa_platform.api.auth import authenticate_request
+    from visa_platform.api.context import close_db
+    from visa_platform.api.rest import BLUEPRINTS
 
-    app.register_blueprint(health.blueprint, url_prefix=API_PREFIX)
+    errors.register(app)
+    app.before_request(authenticate_request)
+    app.teardown_request(close_db)
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint, url_prefix=API_PREFIX)
     for contribution in plugins.routes():
         app.register_blueprint(contribution.blueprint, url_prefix=contribution.url_prefix)
 
@@ -49,10 +58,13 @@ def create_app(settings: Settings | None = None, *, plugins: PluginHost | None =
 async def _open() -> None:
     from quart import current_app
 
+    from visa_platform.accounts import selection as accounts
     from visa_platform.db.seed import ensure_fixtures
 
     state = runtime(current_app)
     settings = state.settings
+    # configuration problems first, before anything is opened
+    state.account_provider = accounts.create(settings, state.plugins.account_providers)
     state.engine = create_engine(
         settings.sqlalchemy_url(),
         schema=settings.database_schema,
@@ -60,7 +72,11 @@ async def _open() -> None:
         max_overflow=max(settings.database_max_pool_size - settings.database_min_pool_size, 0),
     )
     state.sessions = session_factory(state.engine)
-    await ensure_fixtures(state.sessions)
+    try:
+        await ensure_fixtures(state.sessions)
+    except BaseException:
+        await _close()
+        raise
     await state.plugins.startup(current_app)
     log.info("event=app_started version=%s", __version__)
 
@@ -70,6 +86,10 @@ async def _close() -> None:
 
     state = runtime(current_app)
     await state.plugins.shutdown(current_app)
+    if state.account_provider is not None:
+        await state.account_provider.aclose()
+        state.account_provider = None
+    state.principal_cache.clear()
     if state.engine is not None:
         await state.engine.dispose()
     state.engine = None

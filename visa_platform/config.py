@@ -257,6 +257,24 @@ class Settings(BaseSettings):
         default=None,
         description="VISA accounts service, e.g. http://accounts:8089/api/authenticate.",
     )
+    accounts_provider: str | None = Field(
+        default=None,
+        description=(
+            "Account provider id (accounts-service, static, or a plugin's); unset = "
+            "accounts-service when its URL is set, else static."
+        ),
+    )
+    accounts_request_timeout_ms: int = Field(
+        default=10000, ge=1, description="Timeout of one call to the account provider (ms)."
+    )
+    accounts_static_file: Path | None = Field(
+        default=None,
+        description="Token file of the static provider; unset = accounts.toml in data_dir.",
+    )
+    accounts_static_allow_postgresql: bool = Field(
+        default=False,
+        description="Let the static provider run on PostgreSQL (it is meant for trials).",
+    )
 
     # --- Instance business rules ----------------------------------------------------------
     instance_user_max_lifetime_duration_hours: int = Field(
@@ -765,6 +783,10 @@ OUR_SETTINGS: frozenset[str] = frozenset(
         "database_auto_migrate",
         "plugins_allow",
         "plugins_deny",
+        "accounts_provider",
+        "accounts_request_timeout_ms",
+        "accounts_static_file",
+        "accounts_static_allow_postgresql",
     }
 )
 

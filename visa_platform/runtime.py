@@ -7,7 +7,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from visa_platform.accounts.cache import TokenCache
+from visa_platform.accounts.contract import AccountProvider
 from visa_platform.config import Settings
+from visa_platform.domain.principal import Principal
 from visa_platform.plugin import PluginHost
 
 EXTENSION_KEY = "visa"
@@ -21,6 +24,8 @@ class Runtime:
     plugins: PluginHost
     engine: AsyncEngine | None = None
     sessions: async_sessionmaker[AsyncSession] | None = field(default=None, repr=False)
+    account_provider: AccountProvider | None = None
+    principal_cache: TokenCache[Principal] = field(default_factory=TokenCache, repr=False)
 
     def session(self) -> AsyncSession:
         """A new database session (the caller closes it: ``async with runtime.session() as s``)."""

@@ -30,7 +30,10 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 def db_env(db: TestDatabase, tmp_path: Path) -> dict[str, str]:
     return clean_env(
-        VISA_DATABASE_URL=db.url, VISA_DATABASE_SCHEMA=db.schema, VISA_DATA_DIR=str(tmp_path)
+        VISA_DATABASE_URL=db.url,
+        VISA_DATABASE_SCHEMA=db.schema,
+        VISA_DATA_DIR=str(tmp_path),
+        VISA_ACCOUNTS_STATIC_ALLOW_POSTGRESQL="true",
     )
 
 
@@ -82,6 +85,9 @@ def test_serve_migrates_then_answers_health_and_stops_cleanly(
         output, _ = process.communicate(timeout=30)
     assert process.returncode == 0, output
     assert "Traceback" not in output
+    # first start on the static provider: the administrator's token is printed once
+    token = visa("accounts", "token", env=db_env(test_database, tmp_path)).stdout.strip()
+    assert f"Bearer {token}" in output and len(token) >= 32
     assert f"revision={head_revision()}" in output
     current = visa("db", "current", env=db_env(test_database, tmp_path))
     assert current.stdout.strip() == f"{head_revision()} (head)"
@@ -120,7 +126,10 @@ def test_embedded_default_is_a_sqlite_file_under_the_data_dir(tmp_path: Path) ->
 
 
 def test_unreachable_database_is_one_clear_line(tmp_path: Path) -> None:
-    env = clean_env(VISA_DATABASE_URL="postgresql://nobody:hunter2@127.0.0.1:9/visa")
+    env = clean_env(
+        VISA_DATABASE_URL="postgresql://nobody:hunter2@127.0.0.1:9/visa",
+        VISA_ACCOUNTS_STATIC_ALLOW_POSTGRESQL="true",
+    )
     for args in (["db", "current"], ["serve", "--port", str(free_port())]):
         result = visa(*args, env=env)
         assert result.returncode == 1
@@ -206,3 +215,12 @@ def test_plugins_list_shows_loaded_and_broken_plugins(
     assert {p["name"]: p["status"] for p in as_json}["broken"] == "failed"
     denied = visa("plugins", "list", env={**env, "VISA_PLUGINS_DENY": "broken"})
     assert "broken 1.0.0 [visa-broken]  disabled" in denied.stdout
+
+
+def test_static_provider_on_postgresql_needs_to_be_allowed(tmp_path: Path) -> None:
+    env = clean_env(VISA_DATABASE_URL="postgresql://postgres@127.0.0.1:5432/test",
+                    VISA_DATA_DIR=str(tmp_path))  # fmt: skip
+    result = visa("serve", "--port", str(free_port()), env=env)
+    assert result.returncode == 2
+    assert "VISA_ACCOUNTS_PROVIDER: the static account provider is for trials" in result.stderr
+    assert not (tmp_path / "accounts.toml").exists()

@@ -331,13 +331,13 @@ async def test_hook_visa_authenticate_request() -> None:
     for name, plugin in [("sitekey", SiteKey()), ("last", Last()), ("never", Never()),
                          ("raising", Raising())]:  # fmt: skip
         host.register(plugin, name)
-    assert await host.authenticate_request(CREDENTIALS, session=None) is robot  # type: ignore[arg-type]
+    assert await host.authenticate_request(CREDENTIALS, None, None) is robot  # type: ignore[arg-type]
     # tryfirst first, then last-registered first; stops at the first answer
     assert called == ["raising", "never", "sitekey"]
 
     called.clear()
     other = RequestCredentials("GET", "/api/account", {}, None)
-    assert await host.authenticate_request(other, session=None) is alice  # type: ignore[arg-type]
+    assert await host.authenticate_request(other, None, None) is alice  # type: ignore[arg-type]
     assert called == ["raising", "never", "sitekey", "last"]
 
 
@@ -349,8 +349,8 @@ async def test_authenticate_request_ignores_non_principal_answers() -> None:
 
     host = PluginHost()
     host.register(Sloppy(), "sloppy")
-    assert await host.authenticate_request(CREDENTIALS, session=None) is None  # type: ignore[arg-type]
-    assert await PluginHost().authenticate_request(CREDENTIALS, session=None) is None  # type: ignore[arg-type]
+    assert await host.authenticate_request(CREDENTIALS, None, None) is None  # type: ignore[arg-type]
+    assert await PluginHost().authenticate_request(CREDENTIALS, None, None) is None  # type: ignore[arg-type]
 
 
 async def test_hook_visa_instance_security_groups() -> None:

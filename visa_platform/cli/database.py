@@ -68,3 +68,32 @@ async def prepare(settings: Settings, migrate: bool) -> str | None:
                 )
         await ensure_fixtures(session_factory(engine))
         return revision
+
+
+def check_accounts(settings: Settings) -> None:
+    """Fail early on a wrong account-provider choice; create the static token file if needed.
+
+    When the file is created, the administrator's token is printed once, with where it is kept.
+    """
+    import click
+
+    from visa_platform.accounts import selection
+    from visa_platform.accounts.static import ensure_token_file, token_file
+    from visa_platform.plugin import PluginHost
+
+    registry = PluginHost.from_settings(settings).account_providers
+    if len(registry) == 0:
+        return
+    if selection.check(settings, registry) != selection.STATIC:
+        return
+    path = token_file(settings)
+    token = ensure_token_file(path)
+    if token is not None:
+        host = "127.0.0.1" if settings.server_host == "localhost" else settings.server_host
+        click.echo(
+            "visa: created an administrator for the static account provider; its bearer token "
+            f"(kept in {path}, also printed by `visa accounts token`):\n\n    {token}\n\n"
+            f'try: curl -H "Authorization: Bearer {token}" '
+            f"http://{host}:{settings.server_port}/api/account\n",
+            err=True,
+        )

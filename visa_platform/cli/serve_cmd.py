@@ -32,13 +32,14 @@ def serve(host: str | None, port: int | None, workers: int, migrate: bool | None
     from hypercorn.config import Config
 
     from visa_platform.cli.context import settings as load
-    from visa_platform.cli.database import display_url, prepare
+    from visa_platform.cli.database import check_accounts, display_url, prepare
 
     settings = load()
     host = host or settings.server_host
     port = settings.server_port if port is None else port
     do_migrate = settings.database_auto_migrate if migrate is None else migrate
 
+    check_accounts(settings)
     revision = asyncio.run(prepare(settings, migrate=do_migrate))
     log.info("event=database_ready url=%s revision=%s", display_url(settings), revision)
 

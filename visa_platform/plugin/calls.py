@@ -38,13 +38,19 @@ def invoke(impl: pluggy.HookImpl, kwargs: Mapping[str, Any]) -> Any:
 
 
 async def _attempt(
-    caller: pluggy.HookCaller, impl: pluggy.HookImpl, kwargs: Mapping[str, Any]
+    caller: pluggy.HookCaller,
+    impl: pluggy.HookImpl,
+    kwargs: Mapping[str, Any],
+    propagate: tuple[type[Exception], ...] = (),
 ) -> tuple[bool, Any]:
-    """(succeeded, value) of one implementation, awaited if need be; failures are logged."""
+    """(succeeded, value) of one implementation, awaited if need be; failures are logged,
+    except those of the ``propagate`` classes, which the caller wants to see."""
     try:
         result = invoke(impl, kwargs)
         if inspect.isawaitable(result):
             result = await result
+    except propagate:
+        raise
     except Exception:
         log.exception("hook=%s plugin=%s outcome=failed", caller.name, impl.plugin_name)
         return False, None
@@ -61,13 +67,16 @@ async def call_all(caller: pluggy.HookCaller, **kwargs: Any) -> list[HookResult]
     return results
 
 
-async def call_first(caller: pluggy.HookCaller, **kwargs: Any) -> HookResult | None:
+async def call_first(
+    caller: pluggy.HookCaller, propagate: tuple[type[Exception], ...] = (), **kwargs: Any
+) -> HookResult | None:
     """Call implementations until one returns something other than ``None``.
 
-    An implementation that raises is logged and counts as ``None``.
+    An implementation that raises is logged and counts as ``None``, unless the exception is one
+    of ``propagate``.
     """
     for impl in implementations(caller):
-        ok, value = await _attempt(caller, impl, kwargs)
+        ok, value = await _attempt(caller, impl, kwargs, propagate)
         if ok and value is not None:
             return HookResult(impl.plugin_name, value)
     return None

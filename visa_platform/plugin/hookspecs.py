@@ -30,6 +30,7 @@ if TYPE_CHECKING:
         SessionEvent,
         UserEvent,
     )
+    from visa_platform.runtime import Runtime
 
 PROJECT_NAME = "visa_platform"
 
@@ -148,15 +149,19 @@ def visa_shutdown(app: Any) -> Awaitable[None] | None:
 
 @hookspec(firstresult=True)
 def visa_authenticate_request(
-    credentials: RequestCredentials, session: AsyncSession
+    credentials: RequestCredentials, session: AsyncSession, runtime: Runtime
 ) -> Principal | Awaitable[Principal | None] | None:
     """Identify the caller of an HTTP request. First result wins. May be async.
 
     Return a :class:`~visa_platform.domain.principal.Principal`, or ``None`` when the request
-    carries no credentials this plugin understands (the next plugin is asked). An implementation
-    that raises is logged and treated as ``None``. If nobody answers, the request is anonymous.
-    ``session`` is the request's database session. Implemented by authentication plugins (bearer
-    tokens through an account provider, application credentials, instance credentials).
+    carries no credentials this plugin understands (the next plugin is asked). Raise
+    :class:`~visa_platform.domain.errors.Unavailable` when the credentials cannot be checked now
+    (HTTP 503); any other exception is logged and treated as ``None``. If nobody answers, a
+    request with an ``Authorization`` header gets 401; one without is anonymous.
+    ``session`` is the request's database session; ``runtime`` the application's
+    :class:`~visa_platform.runtime.Runtime` (settings, the configured account provider).
+    Implemented by authentication plugins (bearer tokens through an account provider, application
+    credentials, instance credentials).
     """
 
 

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     import click
     from sqlalchemy.ext.asyncio import AsyncSession
 
+    from visa_platform.runtime import Runtime
+
     from visa_platform.plugin.types import (
         InstanceEvent,
         RequestCredentials,
@@ -286,11 +288,21 @@ class PluginHost:
     # -- policies ---------------------------------------------------------------------------
 
     async def authenticate_request(
-        self, credentials: RequestCredentials, session: AsyncSession
+        self, credentials: RequestCredentials, session: AsyncSession, runtime: Runtime
     ) -> Principal | None:
-        """The first plugin's answer, or ``None`` (anonymous)."""
+        """The first plugin's answer, or ``None`` (nobody recognised the credentials).
+
+        :class:`~visa_platform.domain.errors.Unavailable` raised by a plugin propagates (the
+        request cannot be decided now: HTTP 503); other failures count as no answer.
+        """
+        from visa_platform.domain.errors import Unavailable
+
         result = await call_first(
-            self._pm.hook.visa_authenticate_request, credentials=credentials, session=session
+            self._pm.hook.visa_authenticate_request,
+            propagate=(Unavailable,),
+            credentials=credentials,
+            session=session,
+            runtime=runtime,
         )
         if result is None:
             return None

@@ -10,7 +10,10 @@ Fixtures, each run once per database backend (SQLite and PostgreSQL; choose with
 ``app``            the Quart application for ``settings``, started (lifespan run) with
                    ``app.test_app()``; roles and protocols are seeded at start-up
 ``client``         the Quart test client of ``app``
+``accounts``       users of the ``static`` account provider: ``accounts.add("1001", roles=[...])``
+                   returns a bearer token; ``accounts.admin_token`` is the administrator's
 ``plugin_site``    installs throwaway plugin distributions with real entry points
+``fake_accounts``  a fake VISA accounts service over HTTP (``fake_accounts.url``)
 
 Override ``settings`` in a ``conftest.py`` to change configuration for a group of tests.
 """
@@ -72,6 +75,8 @@ def settings(test_database: TestDatabase, tmp_path: Path) -> Any:
         database_url=test_database.url,
         database_schema=test_database.schema,
         data_dir=tmp_path / "data",
+        accounts_provider="static",
+        accounts_static_allow_postgresql=True,
     )
 
 
@@ -90,6 +95,14 @@ def client(app: Any) -> Any:
 
 
 @pytest.fixture
+def accounts(settings: Any) -> Any:
+    """:class:`~visa_platform.testing.accounts.StaticAccounts` for ``settings``."""
+    from visa_platform.testing.accounts import StaticAccounts
+
+    return StaticAccounts(settings)
+
+
+@pytest.fixture
 def plugin_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     """A :class:`~visa_platform.testing.plugins.PluginSite` on ``sys.path`` for this test."""
     from visa_platform.testing.plugins import PluginSite
@@ -99,3 +112,12 @@ def plugin_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # stevedore's scan cache
     yield site
     site.forget_modules()
+
+
+@pytest.fixture
+async def fake_accounts() -> Any:
+    """A running :class:`~visa_platform.testing.fake_accounts.FakeAccountsService`."""
+    from visa_platform.testing.fake_accounts import FakeAccountsService
+
+    async with FakeAccountsService().running() as service:
+        yield service

@@ -1,0 +1,1 @@
+"""Default plugin: request authentication and the built-in account providers."""

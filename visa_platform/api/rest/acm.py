@@ -1,0 +1,41 @@
+"""``/api/acm``: machine-to-machine endpoints (application and instance credentials)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from quart import Blueprint
+
+from visa_platform.api.auth import roles_allowed
+from visa_platform.api.context import state
+from visa_platform.db.engine import ping
+
+blueprint = Blueprint("acm", __name__)
+
+
+@blueprint.get("/acm/health")
+@roles_allowed("APPLICATION_CREDENTIAL")
+async def health() -> dict[str, Any]:
+    """HealthReport for monitoring: database reachability.
+
+    ``cloudState`` reports OK until compute backends can be probed (they arrive with the compute
+    backend contract); its message says so.
+    """
+    database: dict[str, Any] = {"status": "OK", "message": None}
+    try:
+        engine = state().engine
+        if engine is None:
+            raise RuntimeError("not serving")
+        await asyncio.wait_for(ping(engine), 5.0)
+    except Exception:
+        database = {"status": "NOT_OK", "message": "database unreachable"}
+    cloud = {"status": "OK", "message": "no compute backend probe configured"}
+    overall = "OK" if database["status"] == "OK" else "NOT_OK"
+    return {
+        "data": {
+            "globalState": {"status": overall, "message": None},
+            "cloudState": cloud,
+            "databaseState": database,
+        }
+    }
