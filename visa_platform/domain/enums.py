@@ -42,6 +42,7 @@ class CloudInstanceState(enum.StrEnum):
     """State of a server as reported by a cloud (§2.2); maps 1:1 onto ``InstanceState`` names."""
 
     BUILDING = "BUILDING"
+    STARTING = "STARTING"
     ACTIVE = "ACTIVE"
     ACTIVE_MIGRATING = "ACTIVE_MIGRATING"
     STOPPING = "STOPPING"

@@ -14,6 +14,9 @@ Fixtures, each run once per database backend (SQLite and PostgreSQL; choose with
                    returns a bearer token; ``accounts.admin_token`` is the administrator's
 ``plugin_site``    installs throwaway plugin distributions with real entry points
 ``fake_accounts``  a fake VISA accounts service over HTTP (``fake_accounts.url``)
+``fake_oidc``      a fake OIDC issuer (discovery, JWKS, ``fake_oidc.issue(claims)``)
+``fake_openstack`` a fake OpenStack (Keystone, Nova, Glance, Neutron) over HTTP, with fault switches
+``fake_webcloud``  a fake of VISA's web cloud provider contract over HTTP
 
 Override ``settings`` in a ``conftest.py`` to change configuration for a group of tests.
 """
@@ -121,3 +124,30 @@ async def fake_accounts() -> Any:
 
     async with FakeAccountsService().running() as service:
         yield service
+
+
+@pytest.fixture
+async def fake_openstack() -> Any:
+    """A running :class:`~visa_platform.testing.fake_openstack.FakeOpenStack` on 127.0.0.1."""
+    from visa_platform.testing.fake_openstack import FakeOpenStack
+
+    async with FakeOpenStack() as cloud:
+        yield cloud
+
+
+@pytest.fixture
+async def fake_webcloud() -> Any:
+    """A running :class:`~visa_platform.testing.fake_webcloud.FakeWebCloud` on 127.0.0.1."""
+    from visa_platform.testing.fake_webcloud import FakeWebCloud
+
+    async with FakeWebCloud() as cloud:
+        yield cloud
+
+
+@pytest.fixture
+async def fake_oidc() -> Any:
+    """A running :class:`~visa_platform.testing.fake_oidc.FakeOidcIssuer`."""
+    from visa_platform.testing.fake_oidc import FakeOidcIssuer
+
+    async with FakeOidcIssuer().running() as issuer:
+        yield issuer
