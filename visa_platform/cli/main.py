@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import click
 
 from visa_platform import __version__
-from visa_platform.cli import accounts_cmd, config_cmd, db_cmd, plugins_cmd, serve_cmd
+from visa_platform.cli import accounts_cmd, config_cmd, db_cmd, etl_cmd, plugins_cmd, serve_cmd
 from visa_platform.cli.errors import handle_errors
 from visa_platform.logs import configure_logging
 
@@ -30,6 +30,7 @@ cli.add_command(serve_cmd.serve)
 cli.add_command(db_cmd.db)
 cli.add_command(plugins_cmd.plugins)
 cli.add_command(config_cmd.config)
+cli.add_command(etl_cmd.etl)
 cli.add_command(accounts_cmd.accounts)
 
 

@@ -96,6 +96,7 @@ def visa_register_etl_sources(register: Register) -> None:
 
     ``visa etl`` picks a source by id and loads employers, users, proposals and experiments from
     it. Synchronous; called once when the plugins are loaded. Implemented by site plugins.
+    ``factory(SourceContext)`` returns an ``EtlSource`` (see :mod:`visa_platform.etl.source`).
     """
 
 

@@ -1,0 +1,1 @@
+"""An example ETL source: the user office of the (made-up) Hypothetical Neutron Source."""
