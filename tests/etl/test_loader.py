@@ -291,10 +291,11 @@ async def test_two_runs_never_overlap_on_postgresql(etl_engine: AsyncEngine) -> 
     from sqlalchemy import func, select
 
     from visa_platform.etl import EtlError
-    from visa_platform.etl.loader import LOCK_KEY
+    from visa_platform.etl.loader import LOCK_CLASS
 
+    lock = func.pg_try_advisory_xact_lock(LOCK_CLASS, func.hashtext(func.current_schema()))
     async with etl_engine.connect() as other, other.begin():
-        assert await other.scalar(select(func.pg_try_advisory_xact_lock(LOCK_KEY)))
+        assert await other.scalar(select(lock))
         with pytest.raises(EtlError, match="another ETL run is in progress"):
             await run(etl_engine, MemorySource(facility()))
     assert counts(await run(etl_engine, MemorySource(facility())), "user") == (4, 0, 0, 0)

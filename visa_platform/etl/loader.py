@@ -55,7 +55,7 @@ from visa_platform.etl.validate import Validator
 
 log = logging.getLogger("visa_platform.etl")
 
-LOCK_KEY = 0x5649534145544C  # "VISAETL": one run at a time per PostgreSQL database
+LOCK_CLASS = 0x56455446  # "VETF"; with the schema's hash: one run at a time per VISA schema
 DERIVED_SEQ = 10**15  # derived role rows sort after every record of the source
 
 
@@ -159,7 +159,11 @@ class _Run:
     async def _lock(self) -> None:
         if self.conn.dialect.name != "postgresql":
             return  # SQLite serialises writers itself
-        got = await self.conn.scalar(select(func.pg_try_advisory_xact_lock(LOCK_KEY)))
+        got = await self.conn.scalar(
+            select(
+                func.pg_try_advisory_xact_lock(LOCK_CLASS, func.hashtext(func.current_schema()))
+            )
+        )
         if not got:
             raise EtlError("another ETL run is in progress on this database; try again later")
 
