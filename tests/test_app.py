@@ -22,9 +22,14 @@ async def test_lifespan_opens_engine_seeds_roles_and_closes(settings: Any, db_en
         async with state.session() as session:
             names = set((await session.execute(select(Role.name))).scalars())
         assert names == {
-            "ADMIN", "STAFF", "IT_SUPPORT", "INSTRUMENT_SCIENTIST", "INSTRUMENT_CONTROL",
-            "SCIENTIFIC_COMPUTING", "GUEST",
-        }  # fmt: skip
+            "ADMIN",
+            "STAFF",
+            "IT_SUPPORT",
+            "INSTRUMENT_SCIENTIST",
+            "INSTRUMENT_CONTROL",
+            "SCIENTIFIC_COMPUTING",
+            "GUEST",
+        }
     assert state.engine is None
 
 

@@ -41,12 +41,14 @@ def create_app(settings: Settings | None = None, *, plugins: PluginHost | None =
     from visa_platform.api.auth import authenticate_request
     from visa_platform.api.context import close_db
     from visa_platform.api.rest import BLUEPRINTS
+    from visa_platform.api.ws import gateway
 
     errors.register(app)
     app.before_request(authenticate_request)
     app.teardown_request(close_db)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint, url_prefix=API_PREFIX)
+    app.register_blueprint(gateway.blueprint, url_prefix=API_PREFIX)
     for contribution in plugins.routes():
         app.register_blueprint(contribution.blueprint, url_prefix=contribution.url_prefix)
 
@@ -70,6 +72,7 @@ async def _open() -> None:
         schema=settings.database_schema,
         pool_size=settings.database_min_pool_size,
         max_overflow=max(settings.database_max_pool_size - settings.database_min_pool_size, 0),
+        sqlite_immediate=True,
     )
     state.sessions = session_factory(state.engine)
     try:

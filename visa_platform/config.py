@@ -275,6 +275,38 @@ class Settings(BaseSettings):
         default=False,
         description="Let the static provider run on PostgreSQL (it is meant for trials).",
     )
+    accounts_oidc_issuer: str | None = Field(
+        default=None, description="OIDC provider: the issuer (iss) tokens must come from."
+    )
+    accounts_oidc_audience: str | None = Field(
+        default=None, description="OIDC provider: the audience (aud) tokens must carry."
+    )
+    accounts_oidc_jwks_url: str | None = Field(
+        default=None,
+        description="OIDC provider: the JWKS URL; unset = discovered from the issuer.",
+    )
+    accounts_oidc_algorithms: list[str] = Field(
+        default_factory=lambda: ["RS256", "ES256"],
+        description="OIDC provider: accepted signature algorithms, comma-separated.",
+    )
+    accounts_oidc_leeway_seconds: int = Field(
+        default=30, ge=0, le=600, description="OIDC provider: clock skew tolerated (seconds)."
+    )
+    accounts_oidc_user_id_claim: str = Field(
+        default="sub", description="OIDC provider: claim holding the facility user id."
+    )
+    accounts_oidc_username_claim: str = Field(
+        default="preferred_username", description="OIDC provider: claim holding the login."
+    )
+    accounts_oidc_first_name_claim: str = Field(
+        default="given_name", description="OIDC provider: claim holding the first name."
+    )
+    accounts_oidc_last_name_claim: str = Field(
+        default="family_name", description="OIDC provider: claim holding the last name."
+    )
+    accounts_oidc_email_claim: str = Field(
+        default="email", description="OIDC provider: claim holding the email address."
+    )
 
     # --- Instance business rules ----------------------------------------------------------
     instance_user_max_lifetime_duration_hours: int = Field(
@@ -555,7 +587,7 @@ class Settings(BaseSettings):
             return (init_settings,)
         return (init_settings, env_settings)
 
-    @field_validator("plugins_allow", "plugins_deny", mode="before")
+    @field_validator("plugins_allow", "plugins_deny", "accounts_oidc_algorithms", mode="before")
     @classmethod
     def _split_names(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -787,6 +819,16 @@ OUR_SETTINGS: frozenset[str] = frozenset(
         "accounts_request_timeout_ms",
         "accounts_static_file",
         "accounts_static_allow_postgresql",
+        "accounts_oidc_issuer",
+        "accounts_oidc_audience",
+        "accounts_oidc_jwks_url",
+        "accounts_oidc_algorithms",
+        "accounts_oidc_leeway_seconds",
+        "accounts_oidc_user_id_claim",
+        "accounts_oidc_username_claim",
+        "accounts_oidc_first_name_claim",
+        "accounts_oidc_last_name_claim",
+        "accounts_oidc_email_claim",
     }
 )
 

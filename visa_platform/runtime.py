@@ -11,6 +11,7 @@ from visa_platform.accounts.cache import TokenCache
 from visa_platform.accounts.contract import AccountProvider
 from visa_platform.config import Settings
 from visa_platform.domain.principal import Principal
+from visa_platform.events.broker import LocalBroker
 from visa_platform.plugin import PluginHost
 
 EXTENSION_KEY = "visa"
@@ -26,6 +27,7 @@ class Runtime:
     sessions: async_sessionmaker[AsyncSession] | None = field(default=None, repr=False)
     account_provider: AccountProvider | None = None
     principal_cache: TokenCache[Principal] = field(default_factory=TokenCache, repr=False)
+    broker: LocalBroker = field(default_factory=LocalBroker, repr=False)
 
     def session(self) -> AsyncSession:
         """A new database session (the caller closes it: ``async with runtime.session() as s``)."""

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from visa_auth import basic
 from visa_auth.accounts_service import AccountsServiceProvider
+from visa_auth.oidc import OidcAccountProvider
 from visa_platform.accounts.contract import AccountProviderUnavailable
 from visa_platform.accounts.static import StaticAccountProvider
 from visa_platform.db.types import utcnow
@@ -27,6 +28,11 @@ def visa_register_account_providers(register: Any) -> None:
         "accounts-service",
         AccountsServiceProvider.from_settings,
         description="VISA's accounts service (x-access-token), as the Java server uses it",
+    )
+    register.add(
+        "oidc",
+        OidcAccountProvider.from_settings,
+        description="bearer JWTs validated against the issuer's JWKS (no side service)",
     )
     register.add(
         "static",

@@ -3,24 +3,33 @@
 from __future__ import annotations
 
 import pytest
-from visa_auth.accounts_service import AccountsServiceProvider
 
+from visa_auth.accounts_service import AccountsServiceProvider
 from visa_platform.accounts.contract import Account, AccountProviderUnavailable
 from visa_platform.testing.fake_accounts import FakeAccountsService
 
 
 async def test_valid_token_gives_the_account(fake_accounts: FakeAccountsService) -> None:
-    fake_accounts.add("tok-1", "1001", username="ada", email="ada@example.org",
-                      parameters={"homePath": "/home/ada", "uid": "1001"})  # fmt: skip
+    fake_accounts.add(
+        "tok-1",
+        "1001",
+        username="ada",
+        email="ada@example.org",
+        parameters={"homePath": "/home/ada", "uid": "1001"},
+    )
     provider = AccountsServiceProvider(fake_accounts.url, timeout_seconds=5)
     try:
         account = await provider.authenticate("tok-1")
     finally:
         await provider.aclose()
     assert account == Account(
-        user_id="1001", username="ada", first_name="Ada", last_name="Lovelace",
-        email="ada@example.org", parameters={"homePath": "/home/ada", "uid": "1001"},
-    )  # fmt: skip
+        user_id="1001",
+        username="ada",
+        first_name="Ada",
+        last_name="Lovelace",
+        email="ada@example.org",
+        parameters={"homePath": "/home/ada", "uid": "1001"},
+    )
 
 
 async def test_unknown_token_is_not_an_account(fake_accounts: FakeAccountsService) -> None:

@@ -27,8 +27,16 @@ async def test_account_lists_active_roles_and_groups(
 ) -> None:
     token = accounts.add("1001", first_name="Ada", last_name="Lovelace")
     db_session.add(Employer(id=7, name="ILL", town="Grenoble", country_code="FR"))
-    db_session.add(User(id="1001", first_name="Ada", last_name="Lovelace", affiliation_id=7,
-                        email="ada@example.org", activated_at=utcnow()))  # fmt: skip
+    db_session.add(
+        User(
+            id="1001",
+            first_name="Ada",
+            last_name="Lovelace",
+            affiliation_id=7,
+            email="ada@example.org",
+            activated_at=utcnow(),
+        )
+    )
     await db_session.flush()
     roles = {r.name: r for r in (await db_session.scalars(select(Role))).all()}
     group = Role(name="beamline-9", group_created_at=utcnow())
@@ -36,14 +44,19 @@ async def test_account_lists_active_roles_and_groups(
     db_session.add_all([group, gone])
     await db_session.flush()
     later = utcnow() + timedelta(days=3)
-    db_session.add_all([
-        UserRole(user_id="1001", role_id=roles["STAFF"].id),
-        UserRole(user_id="1001", role_id=roles["GUEST"].id, expires_at=later),
-        UserRole(user_id="1001", role_id=roles["IT_SUPPORT"].id,
-                 expires_at=utcnow() - timedelta(days=1)),
-        UserRole(user_id="1001", role_id=group.id),
-        UserRole(user_id="1001", role_id=gone.id),
-    ])  # fmt: skip
+    db_session.add_all(
+        [
+            UserRole(user_id="1001", role_id=roles["STAFF"].id),
+            UserRole(user_id="1001", role_id=roles["GUEST"].id, expires_at=later),
+            UserRole(
+                user_id="1001",
+                role_id=roles["IT_SUPPORT"].id,
+                expires_at=utcnow() - timedelta(days=1),
+            ),
+            UserRole(user_id="1001", role_id=group.id),
+            UserRole(user_id="1001", role_id=gone.id),
+        ]
+    )
     await db_session.commit()
     body = await (await client.get("/api/account", headers=bearer(token))).get_json()
     data = body["data"]
@@ -51,8 +64,16 @@ async def test_account_lists_active_roles_and_groups(
     assert [r["name"] for r in data["activeUserRoles"]] == ["GUEST", "STAFF"]
     assert data["activeUserRoles"][0]["expiresAt"].endswith("+00:00")
     assert data["groups"] == ["beamline-9"]
-    assert set(data) == {"id", "fullName", "firstName", "lastName", "email", "affiliation",
-                         "activeUserRoles", "groups"}  # fmt: skip
+    assert set(data) == {
+        "id",
+        "fullName",
+        "firstName",
+        "lastName",
+        "email",
+        "affiliation",
+        "activeUserRoles",
+        "groups",
+    }
 
 
 async def test_quotas_count_owned_non_deleted_instances(
@@ -61,12 +82,21 @@ async def test_quotas_count_owned_non_deleted_instances(
     token = accounts.add("1001")
     assert (await client.get("/api/account", headers=bearer(token))).status_code == 200
     for i, (role, deleted) in enumerate(
-        [(InstanceMemberRole.OWNER, False), (InstanceMemberRole.OWNER, True),
-         (InstanceMemberRole.USER, False)]
-    ):  # fmt: skip
-        instance = Instance(uid=f"q{i}aaaaaa", name=f"vm{i}", state=InstanceState.ACTIVE,
-                            screen_width=1, screen_height=1, keyboard_layout="en-gb-qwerty",
-                            deleted_at=utcnow() if deleted else None)  # fmt: skip
+        [
+            (InstanceMemberRole.OWNER, False),
+            (InstanceMemberRole.OWNER, True),
+            (InstanceMemberRole.USER, False),
+        ]
+    ):
+        instance = Instance(
+            uid=f"q{i}aaaaaa",
+            name=f"vm{i}",
+            state=InstanceState.ACTIVE,
+            screen_width=1,
+            screen_height=1,
+            keyboard_layout="en-gb-qwerty",
+            deleted_at=utcnow() if deleted else None,
+        )
         db_session.add(instance)
         await db_session.flush()
         db_session.add(InstanceMember(instance_id=instance.id, user_id="1001", role=role))
@@ -100,6 +130,7 @@ async def test_client_tokens_are_single_use_and_bound_to_the_client(
 async def test_client_token_needs_a_user(client: Any, accounts: StaticAccounts) -> None:
     assert (await client.post("/api/account/clients/tab-1/auth/token")).status_code == 401
     long_id = "x" * 251
-    response = await client.post(f"/api/account/clients/{long_id}/auth/token",
-                                 headers=bearer(accounts.add("1001")))  # fmt: skip
+    response = await client.post(
+        f"/api/account/clients/{long_id}/auth/token", headers=bearer(accounts.add("1001"))
+    )
     assert response.status_code == 400

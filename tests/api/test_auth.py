@@ -26,9 +26,11 @@ def basic(user: str, password: str) -> dict[str, str]:
 async def service_client(settings: Any, db_engine: Any, fake_accounts: FakeAccountsService) -> Any:
     """The app with the accounts-service provider pointing at the fake."""
     configured = settings.model_copy(
-        update={"accounts_provider": "accounts-service",
-                "accounts_service_client_url": fake_accounts.url}
-    )  # fmt: skip
+        update={
+            "accounts_provider": "accounts-service",
+            "accounts_service_client_url": fake_accounts.url,
+        }
+    )
     app = create_app(configured)
     async with app.test_app() as running:
         yield running.test_client()
@@ -101,8 +103,10 @@ async def test_the_invalid_account_is_never_stored(
     assert (await account.get_json())["data"]["id"] == "0"
     quotas = await service_client.get("/api/account/quotas", headers=bearer("jwt-0"))
     assert (await quotas.get_json())["data"] == {
-        "maxInstances": 0, "totalInstances": 0, "availableInstances": 0,
-    }  # fmt: skip
+        "maxInstances": 0,
+        "totalInstances": 0,
+        "availableInstances": 0,
+    }
     token = await service_client.post("/api/account/clients/c1/auth/token", headers=bearer("jwt-0"))
     assert token.status_code == 401
     assert await db_session.get(User, "0") is None
@@ -120,9 +124,14 @@ async def test_static_admin_token_gets_the_admin_role(
 
 async def _instance(db_session: Any, compute_id: str | None) -> Instance:
     instance = Instance(
-        uid="ab12cd34", name="vm", state=InstanceState.ACTIVE, screen_width=1280,
-        screen_height=1024, keyboard_layout="en-gb-qwerty", compute_id=compute_id,
-    )  # fmt: skip
+        uid="ab12cd34",
+        name="vm",
+        state=InstanceState.ACTIVE,
+        screen_width=1280,
+        screen_height=1024,
+        keyboard_layout="en-gb-qwerty",
+        compute_id=compute_id,
+    )
     db_session.add(instance)
     await db_session.commit()
     return instance
@@ -133,10 +142,12 @@ async def test_application_credentials_reach_acm_health_only(
 ) -> None:
     db_session.add(
         ApplicationCredential(
-            name="monitoring", application_id="a" * 32, salt="s" * 16,
+            name="monitoring",
+            application_id="a" * 32,
+            salt="s" * 16,
             application_secret=hash_secret("secret-value", "s" * 16),
         )
-    )  # fmt: skip
+    )
     await db_session.commit()
     response = await client.get("/api/acm/health", headers=basic("a" * 32, "secret-value"))
     assert response.status_code == 200
@@ -161,8 +172,9 @@ async def test_instance_credentials_are_id_and_compute_id(client: Any, db_sessio
     # an instance is authenticated but is not a user
     assert (await client.get("/api/account", headers=ok)).status_code == 401
     assert (await client.get("/api/configuration", headers=ok)).status_code == 200
-    assert (await client.get("/api/configuration",
-                             headers=basic(str(instance.id), "srv-999"))).status_code == 401  # fmt: skip
+    assert (
+        await client.get("/api/configuration", headers=basic(str(instance.id), "srv-999"))
+    ).status_code == 401
     instance.deleted_at = utcnow()
     await db_session.commit()
     assert (await client.get("/api/configuration", headers=ok)).status_code == 401

@@ -12,8 +12,9 @@ from visa_platform.db.models import Configuration
 
 
 async def test_defaults_and_every_key(client: Any, db_session: Any) -> None:
-    db_session.add_all([Configuration(key="facility", value="ILL"),
-                        Configuration(key="motd", value="Hello")])  # fmt: skip
+    db_session.add_all(
+        [Configuration(key="facility", value="ILL"), Configuration(key="motd", value="Hello")]
+    )
     await db_session.commit()
     response = await client.get("/api/configuration")
     assert response.status_code == 200

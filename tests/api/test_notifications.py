@@ -18,16 +18,33 @@ ACTIVATED = datetime(2026, 3, 25, 13, 15, 36, 123000, tzinfo=UTC)
 
 
 async def seed(db_session: Any) -> tuple[SystemNotification, SystemNotification]:
-    banner = SystemNotification(message="Maintenance", level=SystemNotificationLevel.WARN,
-                                activated_at=ACTIVATED)  # fmt: skip
-    modal = SystemNotification(message="New images", level=SystemNotificationLevel.INFO,
-                               type=SystemNotificationType.MODAL, activated_at=ACTIVATED)  # fmt: skip
+    banner = SystemNotification(
+        message="Maintenance", level=SystemNotificationLevel.WARN, activated_at=ACTIVATED
+    )
+    modal = SystemNotification(
+        message="New images",
+        level=SystemNotificationLevel.INFO,
+        type=SystemNotificationType.MODAL,
+        activated_at=ACTIVATED,
+    )
     hidden = SystemNotification(message="draft", level=SystemNotificationLevel.INFO)
-    deleted = SystemNotification(message="old", level=SystemNotificationLevel.ERROR,
-                                 activated_at=ACTIVATED, deleted_at=ACTIVATED)  # fmt: skip
+    deleted = SystemNotification(
+        message="old",
+        level=SystemNotificationLevel.ERROR,
+        activated_at=ACTIVATED,
+        deleted_at=ACTIVATED,
+    )
     db_session.add_all([banner, modal, hidden, deleted])
-    db_session.add(Instance(uid="err00001", name="broken", state=InstanceState.ERROR,
-                            screen_width=1, screen_height=1, keyboard_layout="en-gb-qwerty"))  # fmt: skip
+    db_session.add(
+        Instance(
+            uid="err00001",
+            name="broken",
+            state=InstanceState.ERROR,
+            screen_width=1,
+            screen_height=1,
+            keyboard_layout="en-gb-qwerty",
+        )
+    )
     await db_session.commit()
     return banner, modal
 

@@ -15,9 +15,15 @@ PLUGINS = 10
 EVENTS = 2_000
 
 EVENT = InstanceEvent(
-    instance_id=1, uid="abcd1234", name="bench", state="ACTIVE", owner_id="1", plan_id=1,
-    compute_id=None, occurred_at=datetime(2026, 1, 1, tzinfo=UTC),
-)  # fmt: skip
+    instance_id=1,
+    uid="abcd1234",
+    name="bench",
+    state="ACTIVE",
+    owner_id="1",
+    plan_id=1,
+    compute_id=None,
+    occurred_at=datetime(2026, 1, 1, tzinfo=UTC),
+)
 
 
 class Counter:

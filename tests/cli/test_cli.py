@@ -96,8 +96,9 @@ def test_serve_migrates_then_answers_health_and_stops_cleanly(
 def test_serve_without_migration_refuses_an_unmigrated_database(
     test_database: TestDatabase, tmp_path: Path
 ) -> None:
-    result = visa("serve", "--no-migrate", "--port", str(free_port()),
-                  env=db_env(test_database, tmp_path))  # fmt: skip
+    result = visa(
+        "serve", "--no-migrate", "--port", str(free_port()), env=db_env(test_database, tmp_path)
+    )
     assert result.returncode == 1
     assert "visa: migration failed: the database schema is at nothing" in result.stderr
     assert "Traceback" not in result.stderr
@@ -168,8 +169,11 @@ def test_config_show_masks_secrets(tmp_path: Path) -> None:
     result = visa("--config", str(config_file), "config", "show", "--json", env=env)
     assert result.returncode == 0, result.stderr
     rows = {row["name"]: row for row in json.loads(result.stdout)}
-    assert rows["VISA_SERVER_PORT"] == {"name": "VISA_SERVER_PORT", "value": "9999",
-                                        "source": "file"}  # fmt: skip
+    assert rows["VISA_SERVER_PORT"] == {
+        "name": "VISA_SERVER_PORT",
+        "value": "9999",
+        "source": "file",
+    }
     assert rows["VISA_CLOUD_APPLICATION_SECRET"]["value"] == "********"
     assert rows["VISA_INSTANCE_USER_MAX_LIFETIME_DURATION_HOURS"]["value"] == "336"
     assert "s3cret-value" not in result.stdout and "pa55word" not in result.stdout
@@ -181,9 +185,10 @@ def test_plugins_list_shows_loaded_and_broken_plugins(
     plugin_site: PluginSite, tmp_path: Path
 ) -> None:
     plugin_site.install(
-        "visa-broken", entry_points={"broken": "visa_broken"},
+        "visa-broken",
+        entry_points={"broken": "visa_broken"},
         modules={"visa_broken": "raise ImportError('needs libfoo')\n"},
-    )  # fmt: skip
+    )
     plugin_site.install(
         "visa-hello",
         version="0.3.0",
@@ -218,8 +223,9 @@ def test_plugins_list_shows_loaded_and_broken_plugins(
 
 
 def test_static_provider_on_postgresql_needs_to_be_allowed(tmp_path: Path) -> None:
-    env = clean_env(VISA_DATABASE_URL="postgresql://postgres@127.0.0.1:5432/test",
-                    VISA_DATA_DIR=str(tmp_path))  # fmt: skip
+    env = clean_env(
+        VISA_DATABASE_URL="postgresql://postgres@127.0.0.1:5432/test", VISA_DATA_DIR=str(tmp_path)
+    )
     result = visa("serve", "--port", str(free_port()), env=env)
     assert result.returncode == 2
     assert "VISA_ACCOUNTS_PROVIDER: the static account provider is for trials" in result.stderr

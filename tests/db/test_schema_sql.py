@@ -48,19 +48,37 @@ async def test_psql_applies_schema_sql_to_an_empty_database() -> None:
     try:
         result = await asyncio.to_thread(
             subprocess.run,
-            [psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", target.host or "127.0.0.1",
-             "-p", str(target.port or 5432), "-U", target.username or "postgres",
-             "-d", name, "-f", str(SCHEMA_SQL)],
-            capture_output=True, text=True, timeout=120, check=False,
-        )  # fmt: skip
+            [
+                psql,
+                "-X",
+                "-q",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-h",
+                target.host or "127.0.0.1",
+                "-p",
+                str(target.port or 5432),
+                "-U",
+                target.username or "postgres",
+                "-d",
+                name,
+                "-f",
+                str(SCHEMA_SQL),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
         assert result.returncode == 0, result.stderr
         engine = create_engine(target, schema="visa", pool_size=1, max_overflow=0)
         try:
             async with engine.connect() as conn:
                 count = await conn.scalar(
-                    text("SELECT count(*) FROM information_schema.tables "
-                         "WHERE table_schema = 'visa'")
-                )  # fmt: skip
+                    text(
+                        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'visa'"
+                    )
+                )
             assert count == len(metadata().tables) + 1  # + alembic_version
             assert await current_revision(engine) == head_revision()
         finally:

@@ -23,17 +23,36 @@ from visa_platform.plugin.types import (
 
 NOW = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 INSTANCE = InstanceEvent(
-    instance_id=7, uid="ab12cd34", name="my-desktop", state="ACTIVE", owner_id="1001",
-    plan_id=3, compute_id="srv-1", occurred_at=NOW, actor_id="1001",
-)  # fmt: skip
+    instance_id=7,
+    uid="ab12cd34",
+    name="my-desktop",
+    state="ACTIVE",
+    owner_id="1001",
+    plan_id=3,
+    compute_id="srv-1",
+    occurred_at=NOW,
+    actor_id="1001",
+)
 SESSION = SessionEvent(
-    instance_id=7, instance_uid="ab12cd34", user_id="1002", role="SUPPORT",
-    protocol="guacamole", connection_id="$c1", client_id="client-9", occurred_at=NOW,
-)  # fmt: skip
+    instance_id=7,
+    instance_uid="ab12cd34",
+    user_id="1002",
+    role="SUPPORT",
+    protocol="guacamole",
+    connection_id="$c1",
+    client_id="client-9",
+    occurred_at=NOW,
+)
 QUERY = SecurityGroupQuery(
-    instance_id=7, instance_uid="ab12cd34", owner_id="1001", owner_roles=frozenset({"STAFF"}),
-    flavour_id=2, cloud_id=None, experiment_ids=("e1",), instrument_ids=(42,),
-)  # fmt: skip
+    instance_id=7,
+    instance_uid="ab12cd34",
+    owner_id="1001",
+    owner_roles=frozenset({"STAFF"}),
+    flavour_id=2,
+    cloud_id=None,
+    experiment_ids=("e1",),
+    instrument_ids=(42,),
+)
 CREDENTIALS = RequestCredentials("GET", "/api/account", {"x-site-key": "k"}, "127.0.0.1")
 
 
@@ -328,8 +347,12 @@ async def test_hook_visa_authenticate_request() -> None:
             return alice
 
     host = PluginHost()
-    for name, plugin in [("sitekey", SiteKey()), ("last", Last()), ("never", Never()),
-                         ("raising", Raising())]:  # fmt: skip
+    for name, plugin in [
+        ("sitekey", SiteKey()),
+        ("last", Last()),
+        ("never", Never()),
+        ("raising", Raising()),
+    ]:
         host.register(plugin, name)
     assert await host.authenticate_request(CREDENTIALS, None, None) is robot  # type: ignore[arg-type]
     # tryfirst first, then last-registered first; stops at the first answer
@@ -381,8 +404,13 @@ async def test_hook_visa_instance_security_groups() -> None:
             raise TimeoutError("security group service timed out")
 
     host = PluginHost()
-    plugins = {"defaults": Defaults(), "instruments": Instruments(), "none": NoOpinion(),
-               "sloppy": Sloppy(), "down": Down()}  # fmt: skip
+    plugins = {
+        "defaults": Defaults(),
+        "instruments": Instruments(),
+        "none": NoOpinion(),
+        "sloppy": Sloppy(),
+        "down": Down(),
+    }
     for name, plugin in plugins.items():
         host.register(plugin, name)
     groups = await host.instance_security_groups(QUERY, session=None)  # type: ignore[arg-type]

@@ -6,12 +6,13 @@ A request gets one :class:`~sqlalchemy.ext.asyncio.AsyncSession`, opened on firs
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
+from pydantic import BaseModel, ValidationError
 from quart import current_app, g
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from visa_platform.domain.errors import BadRequest
+from visa_platform.domain.errors import BadRequest, ValidationFailed
 from visa_platform.domain.principal import Principal
 from visa_platform.runtime import Runtime, runtime
 
@@ -56,3 +57,17 @@ async def read_json() -> Any:
         raise BadRequest(
             f"malformed JSON body: {exc.msg} (line {exc.lineno}, column {exc.colno})"
         ) from None
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+async def parse_body(model: type[M]) -> M:
+    """The JSON body validated by ``model``; 400 with a violation report when it does not fit."""
+    from visa_platform.api.errors import violations_of
+
+    body = await read_json()
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        raise ValidationFailed(violations_of(exc)) from None

@@ -21,6 +21,7 @@ from visa_platform.domain.errors import (
     NotFound,
     Unauthenticated,
     Unavailable,
+    ValidationFailed,
 )
 
 log = logging.getLogger("visa_platform.api")
@@ -49,7 +50,22 @@ def _challenge(message: str) -> str:
     return safe or "Bearer"
 
 
+def violation_report(violations: list[tuple[str, str]]) -> Response:
+    """Quarkus' report: ``{"title": "Constraint Violation", "status": 400, "violations"}``."""
+    response = jsonify(
+        {
+            "title": "Constraint Violation",
+            "status": 400,
+            "violations": [{"field": f, "message": m} for f, m in violations],
+        }
+    )
+    response.status_code = 400
+    return response
+
+
 async def _domain_error(error: DomainError) -> Response:
+    if isinstance(error, ValidationFailed):
+        return violation_report(error.violations)
     status = next((s for cls, s in STATUS.items() if isinstance(error, cls)), 400)
     headers: dict[str, str] = {}
     if isinstance(error, Unauthenticated):
@@ -63,16 +79,17 @@ async def _domain_error(error: DomainError) -> Response:
 async def _validation_error(error: RequestSchemaValidationError) -> Response:
     """Quarkus' violation report shape, which the original returns for bean-validation failures."""
     validation: Any = error.validation_error
-    violations = []
     if hasattr(validation, "errors"):
-        for item in validation.errors(include_url=False):
-            field = ".".join(str(p) for p in item.get("loc", ())) or "body"
-            violations.append({"field": field, "message": item.get("msg", "invalid")})
-    else:
-        violations.append({"field": "body", "message": str(validation)})
-    response = jsonify({"title": "Constraint Violation", "status": 400, "violations": violations})
-    response.status_code = 400
-    return response
+        return violation_report(violations_of(validation))
+    return violation_report([("body", str(validation))])
+
+
+def violations_of(validation: Any) -> list[tuple[str, str]]:
+    """(field, message) pairs of a pydantic ``ValidationError``."""
+    return [
+        (".".join(str(p) for p in item.get("loc", ())) or "body", item.get("msg", "invalid"))
+        for item in validation.errors(include_url=False)
+    ]
 
 
 async def _http_error(error: HTTPException) -> Response:

@@ -5,7 +5,10 @@ The two backends are made to behave alike:
 * PostgreSQL: tables live in a schema (``visa`` by default) reached through ``search_path``, so
   that table names in models, migrations and SQL are never schema-qualified.
 * SQLite: foreign keys are enforced, WAL journal, a busy timeout, and transactions are begun
-  explicitly so that DDL is transactional too (a failed migration leaves nothing behind).
+  explicitly so that DDL is transactional too (a failed migration leaves nothing behind). The
+  server's engine begins them ``IMMEDIATE`` (``sqlite_immediate=True``): SQLite allows one
+  writer, and a deferred transaction that reads, then writes after another connection wrote,
+  fails at once with "database is locked" instead of waiting its turn.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ def create_engine(
     pool_size: int = 5,
     max_overflow: int = 15,
     echo: bool = False,
+    sqlite_immediate: bool = False,
 ) -> AsyncEngine:
     """Create the async engine for ``url`` with the backend-specific setup described above."""
     sa_url = make_url(url)
@@ -52,12 +56,12 @@ def create_engine(
         )
     if backend == "sqlite":
         engine = _create_async_engine(sa_url, echo=echo, poolclass=NullPool)
-        _setup_sqlite(engine)
+        _setup_sqlite(engine, "BEGIN IMMEDIATE" if sqlite_immediate else "BEGIN")
         return engine
     raise ValueError(f"unsupported database {backend!r}: use postgresql or sqlite")
 
 
-def _setup_sqlite(engine: AsyncEngine) -> None:
+def _setup_sqlite(engine: AsyncEngine, begin: str) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the driver, decide where transactions begin (see "begin" below).
@@ -70,7 +74,7 @@ def _setup_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN")
+        conn.exec_driver_sql(begin)
 
 
 async def ensure_schema(engine: AsyncEngine, schema: str) -> None:

@@ -34,3 +34,12 @@ class Forbidden(DomainError):
 
 class Unavailable(DomainError):
     """A service the request needs (account provider, cloud) is not answering. HTTP 503."""
+
+
+class ValidationFailed(BadRequest):
+    """A request body broke its schema; ``violations`` are ``(field, message)`` pairs. HTTP 400
+    with the violation report the original returns for bean-validation failures."""
+
+    def __init__(self, violations: list[tuple[str, str]]) -> None:
+        super().__init__("; ".join(f"{f}: {m}" for f, m in violations))
+        self.violations = violations

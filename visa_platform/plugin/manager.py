@@ -29,8 +29,6 @@ if TYPE_CHECKING:
     import click
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from visa_platform.runtime import Runtime
-
     from visa_platform.plugin.types import (
         InstanceEvent,
         RequestCredentials,
@@ -38,6 +36,7 @@ if TYPE_CHECKING:
         SessionEvent,
         UserEvent,
     )
+    from visa_platform.runtime import Runtime
 
 log = logging.getLogger("visa_platform.plugin")
 

@@ -29,7 +29,7 @@ async def serve_asgi(app: Any, startup_timeout: float = 10.0) -> AsyncIterator[s
     config.errorlog = None
     config.graceful_timeout = 1
     stop = asyncio.Event()
-    task = asyncio.create_task(serve(app, config, shutdown_trigger=stop.wait))  # type: ignore[arg-type]
+    task = asyncio.create_task(serve(app, config, shutdown_trigger=stop.wait))
     try:
         deadline = asyncio.get_running_loop().time() + startup_timeout
         while True:

@@ -55,8 +55,12 @@ Rows = Iterator[tuple[dict[str, Any], str]]
 def _employers(export: dict[str, Any]) -> Rows:
     for i, org in enumerate(export.get("institutions", [])):
         yield (
-            {"id": org.get("no"), "name": org.get("name"), "town": org.get("city"),
-             "country_code": org.get("country")},
+            {
+                "id": org.get("no"),
+                "name": org.get("name"),
+                "town": org.get("city"),
+                "country_code": org.get("country"),
+            },
             f"institutions[{i}]",
         )
 
@@ -65,10 +69,14 @@ def _users(export: dict[str, Any]) -> Rows:
     for i, person in enumerate(export.get("scientists", [])):
         name = person.get("name", {})
         yield (
-            {"id": person.get("number"), "first_name": name.get("first"),
-             "last_name": name.get("last"), "email": person.get("mail"),
-             "affiliation_id": person.get("institution"),
-             "instance_quota": 4 if person.get("staff") else None},
+            {
+                "id": person.get("number"),
+                "first_name": name.get("first"),
+                "last_name": name.get("last"),
+                "email": person.get("mail"),
+                "affiliation_id": person.get("institution"),
+                "instance_quota": 4 if person.get("staff") else None,
+            },
             f"scientists[{i}]",
         )
 
@@ -81,9 +89,13 @@ def _instruments(export: dict[str, Any]) -> Rows:
 def _proposals(export: dict[str, Any]) -> Rows:
     for i, proposal in enumerate(export.get("proposals", [])):
         yield (
-            {"id": proposal.get("no"), "identifier": proposal.get("code"),
-             "title": proposal.get("title"), "summary": proposal.get("abstract"),
-             "public_at": proposal.get("public_from")},
+            {
+                "id": proposal.get("no"),
+                "identifier": proposal.get("code"),
+                "title": proposal.get("title"),
+                "summary": proposal.get("abstract"),
+                "public_at": proposal.get("public_from"),
+            },
             f"proposals[{i}]",
         )
 
@@ -97,9 +109,13 @@ def _sessions(export: dict[str, Any]) -> Iterator[tuple[dict[str, Any], dict[str
 def _experiments(export: dict[str, Any]) -> Rows:
     for proposal, session, where in _sessions(export):
         yield (
-            {"id": session.get("id"), "proposal_id": proposal.get("no"),
-             "instrument_id": session.get("beamline"), "start_date": session.get("from"),
-             "end_date": session.get("to")},
+            {
+                "id": session.get("id"),
+                "proposal_id": proposal.get("no"),
+                "instrument_id": session.get("beamline"),
+                "start_date": session.get("from"),
+                "end_date": session.get("to"),
+            },
             where,
         )
 

@@ -1,6 +1,18 @@
 """REST blueprints, one per resource, mounted under ``/api``."""
 
-from visa_platform.api.rest import account, acm, configuration, health, notifications
+from visa_platform.api.rest import (
+    account,
+    acm,
+    configuration,
+    experiments,
+    health,
+    helpers,
+    instances,
+    instruments,
+    notifications,
+    plans,
+    users,
+)
 
 BLUEPRINTS = [
     health.blueprint,
@@ -8,4 +20,10 @@ BLUEPRINTS = [
     notifications.blueprint,
     account.blueprint,
     acm.blueprint,
+    instances.blueprint,
+    experiments.blueprint,
+    users.blueprint,
+    plans.blueprint,
+    instruments.blueprint,
+    helpers.blueprint,
 ]

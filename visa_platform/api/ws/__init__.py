@@ -1,0 +1,1 @@
+"""Websocket endpoints under ``/api/ws``."""
