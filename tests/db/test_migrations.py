@@ -91,3 +91,15 @@ async def test_database_from_a_newer_version_is_refused(
     with pytest.raises(migrate.MigrationError, match=r"9999_future.*newer version"):
         await migrate.upgrade(empty_engine, test_database.schema)
     assert await migrate.current_revision(empty_engine) == "9999_future"
+
+
+async def test_a_java_visa_database_is_pointed_to_adoption(
+    empty_engine: AsyncEngine, test_database: TestDatabase
+) -> None:
+    async with empty_engine.begin() as conn:
+        await conn.execute(
+            text("CREATE TABLE schema_migrations (version VARCHAR(255) PRIMARY KEY)")
+        )
+    with pytest.raises(migrate.MigrationError, match="visa db adopt --check"):
+        await migrate.upgrade(empty_engine, test_database.schema)
+    assert await table_names(empty_engine) == {"schema_migrations"}

@@ -1,4 +1,4 @@
-"""``visa db``: migrations and the schema file for ETL developers."""
+"""``visa db``: migrations, the schema file for ETL developers, adopting a Java VISA database."""
 
 from __future__ import annotations
 
@@ -99,3 +99,57 @@ def revision(message: str) -> None:
             await migrate.autogenerate(engine, settings().database_schema, message)
 
     asyncio.run(run())
+
+
+@db.command("adopt")
+@click.option(
+    "--check", is_flag=True, help="Inspect and report what adoption would do; write nothing."
+)
+@click.option(
+    "--source-timezone",
+    metavar="ZONE",
+    help="Time zone the Java server wrote its timestamps in (default: this machine's zone).",
+)
+@click.option(
+    "--keep-unknown",
+    is_flag=True,
+    help="Keep tables, columns and dbmate migrations this version does not know, not refuse.",
+)
+@click.option("--sql", "show_sql", is_flag=True, help="Also print the SQL of every change.")
+@handle_errors
+def adopt(check: bool, source_timezone: str | None, keep_unknown: bool, show_sql: bool) -> None:
+    """Take over a Java VISA server's database in place, in one transaction.
+
+    See docs/migrating-from-java.md: back up first, run with --check, then without.
+    """
+    from visa_platform.cli.context import settings
+    from visa_platform.cli.database import display_url, open_engine
+    from visa_platform.db import adopt as adoption
+    from visa_platform.db.adopt.report import format_report
+
+    where = display_url(settings())
+
+    async def run() -> adoption.Plan:
+        async with open_engine(settings()) as engine:
+            if check:
+                return await adoption.check(
+                    engine, source_timezone=source_timezone, keep_unknown=keep_unknown
+                )
+            return await adoption.adopt(
+                engine, source_timezone=source_timezone, keep_unknown=keep_unknown
+            )
+
+    try:
+        plan = asyncio.run(run())
+    except adoption.AdoptionRefused as exc:
+        click.echo(
+            format_report(exc.plan, database=where, applied=False, show_sql=show_sql), nl=False
+        )
+        fail("adoption refused: nothing was changed")
+    except (adoption.AdoptionError, adoption.TimezoneError) as exc:
+        fail(f"cannot adopt schema {settings().database_schema} at {where}: {exc}")
+    except adoption.AdoptionFailed as exc:
+        fail(f"adoption failed and was rolled back, nothing was changed: {exc}")
+    click.echo(format_report(plan, database=where, applied=not check, show_sql=show_sql), nl=False)
+    if plan.refused:
+        fail("adoption would be refused (problems listed above); nothing was changed")

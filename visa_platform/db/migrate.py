@@ -56,6 +56,11 @@ async def upgrade(
     await ensure_schema(engine, schema)
     before = await current_revision(engine)
     script = ScriptDirectory.from_config(cfg)
+    if before is None and await _has_visa_tables(engine):
+        raise MigrationError(
+            "the database already holds VISA tables but no migration revision: it looks like a "
+            "Java VISA database; see docs/migrating-from-java.md (`visa db adopt --check`)"
+        )
     if before is not None and _unknown(script, before):
         raise MigrationError(
             f"the database is at revision {before}, which this version of visa-platform does "
@@ -72,6 +77,14 @@ async def upgrade(
     async with engine.begin() as conn:
         await conn.run_sync(run)
     return before, await current_revision(engine)
+
+
+async def _has_visa_tables(engine: AsyncEngine) -> bool:
+    from sqlalchemy import inspect
+
+    async with engine.connect() as conn:
+        names = set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
+    return bool(names & {"instance", "users", "schema_migrations"})
 
 
 def _unknown(script: ScriptDirectory, revision: str) -> bool:
