@@ -3,14 +3,18 @@
 from visa_platform.api.rest import (
     account,
     acm,
+    bookings,
     configuration,
     experiments,
     health,
     helpers,
+    instance_views,
     instances,
     instruments,
+    jupyter,
     notifications,
     plans,
+    thumbnails,
     users,
 )
 
@@ -26,4 +30,8 @@ BLUEPRINTS = [
     plans.blueprint,
     instruments.blueprint,
     helpers.blueprint,
+    thumbnails.blueprint,
+    instance_views.blueprint,
+    jupyter.blueprint,
+    bookings.blueprint,
 ]

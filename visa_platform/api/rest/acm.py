@@ -8,7 +8,7 @@ from typing import Any
 from quart import Blueprint
 
 from visa_platform.api.auth import roles_allowed
-from visa_platform.api.context import state
+from visa_platform.api.context import db, principal, state
 from visa_platform.db.engine import ping
 
 blueprint = Blueprint("acm", __name__)
@@ -39,3 +39,25 @@ async def health() -> dict[str, Any]:
             "databaseState": database,
         }
     }
+
+
+@blueprint.get("/acm/instances/<instance_id>")
+@roles_allowed("INSTANCE_CREDENTIAL")
+async def own_instance(instance_id: str) -> dict[str, Any]:
+    """An instance's own description, members removed; only for the instance itself."""
+    from visa_platform.api.rest.instance_dto import instance_dto
+    from visa_platform.domain.enums import InstanceMemberRole
+    from visa_platform.domain.errors import NotAuthorized, NotFound
+    from visa_platform.services import instances
+    from visa_platform.services.authorization import Access
+
+    caller = principal()
+    if not instance_id.isdigit():
+        raise NotFound("instance not found")
+    instance = await instances.find(db(), instance_id)
+    if caller is None or caller.user_id != str(instance.id):
+        raise NotAuthorized("an instance may only read itself")
+    nobody = Access(None, False, False, False, False, InstanceMemberRole.NONE)
+    body = instance_dto(instance, nobody, None)
+    body["members"] = []
+    return {"data": body}

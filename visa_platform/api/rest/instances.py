@@ -75,7 +75,8 @@ class RoleBody(_Body):
     role: InstanceMemberRole
 
 
-async def _context() -> tuple[Caller, User | None]:
+async def caller_context() -> tuple[Caller, User | None]:
+    """The calling user's predicates context and their user row (with affiliation)."""
     principal = require_user()
     session = db()
     caller = await authorization.caller_for(session, principal)
@@ -83,7 +84,7 @@ async def _context() -> tuple[Caller, User | None]:
 
 
 async def _instance_and_access(reference: str) -> tuple[Instance, Access, Caller, User | None]:
-    caller, user = await _context()
+    caller, user = await caller_context()
     instance = await instances.find(db(), reference)
     return instance, await instances.access_to(db(), caller, instance), caller, user
 
@@ -113,7 +114,7 @@ def _event(instance: Instance, actor: str) -> InstanceEvent:
 @authenticated
 async def list_instances() -> dict[str, Any]:
     """Every instance the caller is a member of, newest first."""
-    caller, user = await _context()
+    caller, user = await caller_context()
     session = db()
     loaded = await instances.load(
         session, await instances.member_instance_ids(session, caller.user_id)
@@ -139,7 +140,7 @@ async def create_instance() -> dict[str, Any]:
     if not body.accepted_terms:
         raise BadRequest("the terms of use must be accepted")
     principal = require_user()
-    caller, user = await _context()
+    caller, user = await caller_context()
     session = db()
     created = await instances.create(
         session,
@@ -336,7 +337,7 @@ class InvitationBody(_Body):
 @authenticated
 async def desktop_ticket(uid: str) -> tuple[dict[str, Any], int]:
     """A 15-second single-use ticket for the remote desktop (HTTP 201)."""
-    caller, _ = await _context()
+    caller, _ = await caller_context()
     session = db()
     instance = await instances.find(session, uid, uid_only=True)
     access = await instances.access_to(session, caller, instance)
@@ -351,7 +352,7 @@ async def public_desktop_ticket(uid: str, public_token: str) -> tuple[dict[str, 
     """A desktop ticket through the instance's public link (HTTP 201)."""
     if not state().settings.instance_public_access_token_enabled:
         raise NotAuthorized("public access links are disabled")
-    caller, _ = await _context()
+    caller, _ = await caller_context()
     session = db()
     instance = await instances.find(session, uid, uid_only=True)
     access = await instances.access_to(session, caller, instance)
