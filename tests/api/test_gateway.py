@@ -33,11 +33,12 @@ async def test_events_reach_the_right_clients(
     monkeypatch.setattr(gateway, "PING_DELAY", 30.0)
     ada = accounts.add("1001")
     broker = runtime(app.app).broker
-    async with client.websocket(
-        f"/api/ws/{await ticket(client, ada, 'tab-1')}/tab-1/gateway"
-    ) as ws, client.websocket(
-        f"/api/ws/{await ticket(client, accounts.admin_token, 'tab-9')}/tab-9/gateway"
-    ) as admin_ws:
+    async with (
+        client.websocket(f"/api/ws/{await ticket(client, ada, 'tab-1')}/tab-1/gateway") as ws,
+        client.websocket(
+            f"/api/ws/{await ticket(client, accounts.admin_token, 'tab-9')}/tab-9/gateway"
+        ) as admin_ws,
+    ):
         for _ in range(50):  # both subscriptions are registered
             if broker.subscriber_count == 2:
                 break

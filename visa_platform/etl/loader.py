@@ -160,9 +160,7 @@ class _Run:
         if self.conn.dialect.name != "postgresql":
             return  # SQLite serialises writers itself
         got = await self.conn.scalar(
-            select(
-                func.pg_try_advisory_xact_lock(LOCK_CLASS, func.hashtext(func.current_schema()))
-            )
+            select(func.pg_try_advisory_xact_lock(LOCK_CLASS, func.hashtext(func.current_schema())))
         )
         if not got:
             raise EtlError("another ETL run is in progress on this database; try again later")
