@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from instance_fixtures import Facility, build_facility, creation, instance_settings
+from instance_fixtures import Facility, creation, instance_settings
 from sqlalchemy import select
 
 from visa_platform.db.models import (
@@ -26,11 +26,6 @@ from visa_platform.testing.databases import TestDatabase
 @pytest.fixture
 def settings(test_database: TestDatabase, tmp_path: Path) -> Any:
     return instance_settings(test_database, tmp_path)
-
-
-@pytest.fixture
-async def facility(db_session: Any) -> Facility:
-    return await build_facility(db_session)
 
 
 @pytest.fixture

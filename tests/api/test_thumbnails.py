@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from instance_fixtures import Facility, build_facility, creation, instance_settings
+from instance_fixtures import Facility, creation, instance_settings
 from quart.datastructures import FileStorage
 
 from visa_platform.services.thumbnails import placeholder
@@ -19,11 +19,6 @@ JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64 + b"\xff\xd9"
 @pytest.fixture
 def settings(test_database: TestDatabase, tmp_path: Path) -> Any:
     return instance_settings(test_database, tmp_path)
-
-
-@pytest.fixture
-async def facility(db_session: Any) -> Facility:
-    return await build_facility(db_session)
 
 
 def upload(data: bytes, name: str = "file") -> dict[str, Any]:
