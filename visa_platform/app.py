@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from quart import Quart
+from quart_schema import QuartSchema
 
 from visa_platform import __version__
 from visa_platform.api.json import VisaJSONProvider
@@ -43,6 +44,18 @@ def create_app(settings: Settings | None = None, *, plugins: PluginHost | None =
     from visa_platform.api.rest import BLUEPRINTS
     from visa_platform.api.ws import gateway
 
+    QuartSchema(
+        app,
+        openapi_path=f"{API_PREFIX}/openapi.json",
+        redoc_ui_path=None,
+        scalar_ui_path=None,
+        swagger_ui_path=None,
+        info={"title": "VISA platform API", "version": __version__},
+        security_schemes={
+            "bearer": {"type": "http", "scheme": "bearer"},
+            "basic": {"type": "http", "scheme": "basic"},
+        },
+    )
     errors.register(app)
     app.before_request(authenticate_request)
     app.teardown_request(close_db)

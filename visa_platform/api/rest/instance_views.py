@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import StringConstraints
 from quart import Blueprint, request
+from quart_schema import document_request
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import selectinload
 
@@ -124,6 +125,7 @@ async def get_extension(reference: str) -> dict[str, Any]:
 
 @blueprint.post("/account/instances/<reference>/extension")
 @authenticated
+@document_request(ExtensionBody)
 async def request_extension(reference: str) -> dict[str, Any]:
     """Ask for a longer lifetime; the image may accept it at once."""
     body = await parse_body(ExtensionBody)

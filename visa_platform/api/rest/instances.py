@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from pydantic.alias_generators import to_camel
 from quart import Blueprint, request
+from quart_schema import document_request
 
 from visa_platform.api.auth import authenticated, require_user
 from visa_platform.api.context import db, parse_body, state
@@ -134,6 +135,7 @@ async def count_instances() -> dict[str, Any]:
 
 @blueprint.post("/account/instances")
 @authenticated
+@document_request(CreationBody)
 async def create_instance() -> dict[str, Any]:
     """Create an instance (HTTP 200, as the original); the lifecycle engine builds it."""
     body = await parse_body(CreationBody)
@@ -208,6 +210,7 @@ async def get_state(reference: str) -> dict[str, Any]:
 
 @blueprint.put("/account/instances/<reference>")
 @authenticated
+@document_request(UpdateBody)
 async def update_instance(reference: str) -> dict[str, Any]:
     body = await parse_body(UpdateBody)
     instance, access, caller, user = await _instance_and_access(reference)
@@ -289,6 +292,7 @@ async def list_members(reference: str) -> dict[str, Any]:
 
 @blueprint.post("/account/instances/<reference>/members")
 @authenticated
+@document_request(MemberBody)
 async def add_member(reference: str) -> dict[str, Any]:
     body = await parse_body(MemberBody)
     instance, access, _, _ = await _instance_and_access(reference)
@@ -301,6 +305,7 @@ async def add_member(reference: str) -> dict[str, Any]:
 
 @blueprint.put("/account/instances/<reference>/members/<member_id>")
 @authenticated
+@document_request(RoleBody)
 async def update_member(reference: str, member_id: str) -> dict[str, Any]:
     body = await parse_body(RoleBody)
     instance, access, _, _ = await _instance_and_access(reference)
@@ -369,6 +374,7 @@ async def _owned(reference: str) -> tuple[Instance, Access, User | None]:
 
 @blueprint.post("/account/instances/<reference>/public_access_token")
 @authenticated
+@document_request(RoleBody)
 async def create_public_link(reference: str) -> dict[str, Any]:
     body = await parse_body(RoleBody)
     instance, access, user = await _owned(reference)
@@ -380,6 +386,7 @@ async def create_public_link(reference: str) -> dict[str, Any]:
 
 @blueprint.put("/account/instances/<reference>/public_access_token")
 @authenticated
+@document_request(RoleBody)
 async def change_public_link(reference: str) -> dict[str, Any]:
     body = await parse_body(RoleBody)
     instance, access, user = await _owned(reference)
@@ -409,6 +416,7 @@ async def list_invitations(reference: str) -> dict[str, Any]:
 
 @blueprint.post("/account/instances/<reference>/personal_access_tokens")
 @authenticated
+@document_request(InvitationBody)
 async def create_invitation(reference: str) -> dict[str, Any]:
     body = await parse_body(InvitationBody)
     instance, _, _ = await _owned(reference)
@@ -420,6 +428,7 @@ async def create_invitation(reference: str) -> dict[str, Any]:
 
 @blueprint.put("/account/instances/<reference>/personal_access_tokens/<token_id>")
 @authenticated
+@document_request(InvitationBody)
 async def update_invitation(reference: str, token_id: str) -> dict[str, Any]:
     body = await parse_body(InvitationBody)
     if body.id is None or str(body.id) != token_id:

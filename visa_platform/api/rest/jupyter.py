@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import StringConstraints
 from quart import Blueprint
+from quart_schema import document_request
 from sqlalchemy import delete, select, update
 
 from visa_platform.api.auth import authenticated
@@ -47,6 +48,7 @@ async def jupyter_instance(reference: str) -> dict[str, Any]:
 
 @blueprint.post("/jupyter/instances/<reference>/notebook/open")
 @authenticated
+@document_request(NotebookBody)
 async def notebook_open(reference: str) -> dict[str, Any]:
     body = await parse_body(NotebookBody)
     instance, access, caller, _ = await _instance_and_access(reference)
@@ -66,6 +68,7 @@ async def notebook_open(reference: str) -> dict[str, Any]:
 
 
 @blueprint.post("/jupyter/instances/<reference>/notebook/close")
+@document_request(NotebookBody)
 async def notebook_close(reference: str) -> dict[str, Any]:
     """Anonymous by design (the proxy cleans up sessions of closed browsers)."""
     body = await parse_body(NotebookBody)
