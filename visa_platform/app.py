@@ -83,8 +83,10 @@ async def _open() -> None:
     state.engine = create_engine(
         settings.sqlalchemy_url(),
         schema=settings.database_schema,
-        pool_size=settings.database_min_pool_size,
-        max_overflow=max(settings.database_max_pool_size - settings.database_min_pool_size, 0),
+        # SQLAlchemy closes connections beyond pool_size when they are returned: keep them all
+        # (VISA_DATABASE_MAX_POOL_SIZE), or every busy moment reconnects.
+        pool_size=settings.database_max_pool_size,
+        max_overflow=0,
         sqlite_immediate=True,
     )
     state.sessions = session_factory(state.engine)
