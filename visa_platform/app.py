@@ -56,6 +56,7 @@ def create_app(settings: Settings | None = None, *, plugins: PluginHost | None =
             "basic": {"type": "http", "scheme": "basic"},
         },
     )
+    app.json = VisaJSONProvider(app)  # after QuartSchema, which installs its own provider
     errors.register(app)
     app.before_request(authenticate_request)
     app.teardown_request(close_db)
