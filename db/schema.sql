@@ -49,6 +49,25 @@ CREATE TABLE instrument (
 	CONSTRAINT instrument_pkey PRIMARY KEY (id)
 );
 
+CREATE TABLE notification_outbox (
+	id BIGSERIAL NOT NULL,
+	notification_id VARCHAR(64) NOT NULL,
+	channel VARCHAR(100) NOT NULL,
+	kind VARCHAR(100) NOT NULL,
+	payload TEXT NOT NULL,
+	state VARCHAR(20) NOT NULL,
+	attempts INTEGER DEFAULT 0 NOT NULL,
+	next_attempt_at TIMESTAMP WITH TIME ZONE NOT NULL,
+	claimed_until TIMESTAMP WITH TIME ZONE,
+	last_error VARCHAR(1000),
+	created_at TIMESTAMP WITH TIME ZONE DEFAULT CURRENT_TIMESTAMP NOT NULL,
+	updated_at TIMESTAMP WITH TIME ZONE DEFAULT CURRENT_TIMESTAMP NOT NULL,
+	CONSTRAINT notification_outbox_pkey PRIMARY KEY (id),
+	CONSTRAINT uk_notification_outbox_delivery UNIQUE (notification_id, channel)
+);
+
+CREATE INDEX ix_notification_outbox_state ON notification_outbox (state);
+
 CREATE TABLE proposal (
 	id BIGINT NOT NULL,
 	identifier VARCHAR(100) NOT NULL,
@@ -75,6 +94,14 @@ CREATE TABLE role (
 	group_deleted_at TIMESTAMP WITH TIME ZONE,
 	CONSTRAINT role_pkey PRIMARY KEY (id),
 	CONSTRAINT uk_role_name UNIQUE (name)
+);
+
+CREATE TABLE scheduler_lease (
+	name VARCHAR(100) NOT NULL,
+	holder VARCHAR(255) NOT NULL,
+	acquired_at TIMESTAMP WITH TIME ZONE NOT NULL,
+	expires_at TIMESTAMP WITH TIME ZONE NOT NULL,
+	CONSTRAINT scheduler_lease_pkey PRIMARY KEY (name)
 );
 
 CREATE TABLE system_notification (
@@ -715,4 +742,4 @@ CREATE TABLE alembic_version (
 	CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num)
 );
 
-INSERT INTO alembic_version (version_num) VALUES ('0001_baseline');
+INSERT INTO alembic_version (version_num) VALUES ('0003_notification_outbox');

@@ -76,6 +76,8 @@ async def _open() -> None:
 
     from visa_platform.accounts import selection as accounts
     from visa_platform.db.seed import ensure_fixtures
+    from visa_platform.scheduler.jobs import start_scheduler
+    from visa_platform.services.cloud_clients import open_cloud_clients
 
     state = runtime(current_app)
     settings = state.settings
@@ -93,10 +95,15 @@ async def _open() -> None:
     state.sessions = session_factory(state.engine)
     try:
         await ensure_fixtures(state.sessions)
+        state.clouds = await open_cloud_clients(
+            settings, state.plugins.compute_backends, state.sessions
+        )
     except BaseException:
         await _close()
         raise
     await state.plugins.startup(current_app)
+    if settings.scheduler_enabled:
+        state.scheduler = start_scheduler(state)
     log.info("event=app_started version=%s", __version__)
 
 
@@ -104,7 +111,13 @@ async def _close() -> None:
     from quart import current_app
 
     state = runtime(current_app)
+    if state.scheduler is not None:
+        await state.scheduler.stop()
+        state.scheduler = None
     await state.plugins.shutdown(current_app)
+    if state.clouds is not None:
+        await state.clouds.close()
+        state.clouds = None
     if state.account_provider is not None:
         await state.account_provider.aclose()
         state.account_provider = None

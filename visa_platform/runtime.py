@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from visa_platform.accounts.cache import TokenCache
 from visa_platform.accounts.contract import AccountProvider
+from visa_platform.compute.clients import CloudClients
 from visa_platform.config import Settings
 from visa_platform.domain.principal import Principal
 from visa_platform.events.broker import LocalBroker
@@ -28,6 +29,10 @@ class Runtime:
     account_provider: AccountProvider | None = None
     principal_cache: TokenCache[Principal] = field(default_factory=TokenCache, repr=False)
     broker: LocalBroker = field(default_factory=LocalBroker, repr=False)
+    #: The cloud clients (while serving), built at start-up.
+    clouds: CloudClients | None = field(default=None, repr=False)
+    #: The job scheduler (while serving, when VISA_SCHEDULER_ENABLED).
+    scheduler: Any = field(default=None, repr=False)
 
     def session(self) -> AsyncSession:
         """A new database session (the caller closes it: ``async with runtime.session() as s``)."""

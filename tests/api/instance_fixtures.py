@@ -39,6 +39,7 @@ def instance_settings(test_database: TestDatabase, tmp_path: Path) -> Any:
         client_config_desktop_keyboard_layouts=[
             {"layout": LAYOUT, "name": "English (UK)", "selected": True}
         ],
+        scheduler_enabled=False,
     )
 
 

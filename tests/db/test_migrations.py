@@ -63,7 +63,7 @@ async def test_failed_upgrade_leaves_the_database_untouched(
         "import sqlalchemy as sa\n"
         "from alembic import op\n\n"
         'revision = "0002_broken"\n'
-        'down_revision = "0001_baseline"\n'
+        f'down_revision = "{migrate.head_revision()}"\n'
         "branch_labels = None\n"
         "depends_on = None\n\n\n"
         "def upgrade():\n"
@@ -77,7 +77,7 @@ async def test_failed_upgrade_leaves_the_database_untouched(
         await migrate.upgrade(
             empty_engine, test_database.schema, cfg=migrate.alembic_config(scripts)
         )
-    # baseline and the broken step ran in one transaction: nothing of either is left
+    # every step and the broken one ran in one transaction: nothing of any is left
     assert await migrate.current_revision(empty_engine) is None
     assert await table_names(empty_engine) == set()
 

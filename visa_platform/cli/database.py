@@ -70,22 +70,33 @@ async def prepare(settings: Settings, migrate: bool) -> str | None:
         return revision
 
 
-def check_accounts(settings: Settings) -> None:
-    """Fail early on a wrong account-provider choice; create the static token file if needed.
+def check_clouds(settings: Settings) -> None:
+    """Fail early (one line naming the variables) when the default cloud cannot work."""
+    from visa_platform.plugin import PluginHost
+    from visa_platform.services.cloud_clients import check_default_cloud
 
-    When the file is created, the administrator's token is printed once, with where it is kept.
-    """
-    import click
+    registry = PluginHost.from_settings(settings).compute_backends
+    asyncio.run(check_default_cloud(settings, registry))
 
+
+def check_accounts(settings: Settings) -> str | None:
+    """Fail early on a wrong account-provider choice; returns the chosen provider id."""
     from visa_platform.accounts import selection
-    from visa_platform.accounts.static import ensure_token_file, token_file
     from visa_platform.plugin import PluginHost
 
     registry = PluginHost.from_settings(settings).account_providers
     if len(registry) == 0:
-        return
-    if selection.check(settings, registry) != selection.STATIC:
-        return
+        return None
+    return selection.check(settings, registry)
+
+
+def announce_static_admin(settings: Settings) -> None:
+    """Create the static provider's token file if missing, printing the administrator's token
+    once with where it is kept (called once the database is ready)."""
+    import click
+
+    from visa_platform.accounts.static import ensure_token_file, token_file
+
     path = token_file(settings)
     token = ensure_token_file(path)
     if token is not None:

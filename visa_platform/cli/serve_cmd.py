@@ -31,16 +31,26 @@ def serve(host: str | None, port: int | None, workers: int, migrate: bool | None
     """Serve the API (under /api) until interrupted."""
     from hypercorn.config import Config
 
+    from visa_platform.accounts.selection import STATIC
     from visa_platform.cli.context import settings as load
-    from visa_platform.cli.database import check_accounts, display_url, prepare
+    from visa_platform.cli.database import (
+        announce_static_admin,
+        check_accounts,
+        check_clouds,
+        display_url,
+        prepare,
+    )
 
     settings = load()
     host = host or settings.server_host
     port = settings.server_port if port is None else port
     do_migrate = settings.database_auto_migrate if migrate is None else migrate
 
-    check_accounts(settings)
+    provider = check_accounts(settings)
+    check_clouds(settings)
     revision = asyncio.run(prepare(settings, migrate=do_migrate))
+    if provider == STATIC:
+        announce_static_admin(settings)
     log.info("event=database_ready url=%s revision=%s", display_url(settings), revision)
 
     config = Config()

@@ -6,7 +6,8 @@ Fixtures, each run once per database backend (SQLite and PostgreSQL; choose with
 ``test_database``  an empty, isolated database (a ``testing.databases.TestDatabase``)
 ``db_engine``      an ``AsyncEngine`` on it with every table created (no rows)
 ``db_session``     an ``AsyncSession`` on ``db_engine``
-``settings``       :class:`~visa_platform.config.Settings` pointing at that database
+``settings``       :class:`~visa_platform.config.Settings` pointing at that database (scheduler
+                   off: tests run jobs themselves)
 ``app``            the Quart application for ``settings``, started (lifespan run) with
                    ``app.test_app()``; roles and protocols are seeded at start-up
 ``client``         the Quart test client of ``app``
@@ -17,6 +18,8 @@ Fixtures, each run once per database backend (SQLite and PostgreSQL; choose with
 ``fake_oidc``      a fake OIDC issuer (discovery, JWKS, ``fake_oidc.issue(claims)``)
 ``fake_openstack`` a fake OpenStack (Keystone, Nova, Glance, Neutron) over HTTP, with fault switches
 ``fake_webcloud``  a fake of VISA's web cloud provider contract over HTTP
+``fake_kubernetes`` a fake Kubernetes API server (core/v1, NetworkPolicies, watch, a kubelet)
+``smtp_server``    a real SMTP server (aiosmtpd) recording what it receives (``.messages``)
 
 Override ``settings`` in a ``conftest.py`` to change configuration for a group of tests.
 """
@@ -80,6 +83,8 @@ def settings(test_database: TestDatabase, tmp_path: Path) -> Any:
         data_dir=tmp_path / "data",
         accounts_provider="static",
         accounts_static_allow_postgresql=True,
+        # tests drive jobs themselves (visa_platform.scheduler); none run in the background
+        scheduler_enabled=False,
     )
 
 
@@ -145,9 +150,31 @@ async def fake_webcloud() -> Any:
 
 
 @pytest.fixture
+async def fake_kubernetes() -> Any:
+    """A running :class:`~visa_platform.testing.fake_kubernetes.FakeKubernetes` on 127.0.0.1."""
+    from visa_platform.testing.fake_kubernetes import FakeKubernetes
+
+    async with FakeKubernetes() as cluster:
+        yield cluster
+
+
+@pytest.fixture
 async def fake_oidc() -> Any:
     """A running :class:`~visa_platform.testing.fake_oidc.FakeOidcIssuer`."""
     from visa_platform.testing.fake_oidc import FakeOidcIssuer
 
     async with FakeOidcIssuer().running() as issuer:
         yield issuer
+
+
+@pytest.fixture
+async def smtp_server() -> Any:
+    """A running :class:`~visa_platform.testing.smtp.SmtpServer` (aiosmtpd) on 127.0.0.1."""
+    from visa_platform.testing.smtp import SmtpServer
+
+    server = SmtpServer()
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()

@@ -62,6 +62,8 @@ from visa_platform.db.models.notifications import (
     AcknowledgedSystemNotification,
     SystemNotification,
 )
+from visa_platform.db.models.outbox import NotificationOutbox
+from visa_platform.db.models.scheduler import SchedulerLease
 from visa_platform.db.models.settings import ApplicationCredential, Configuration
 from visa_platform.db.models.users import Employer, Role, User, UserRole
 
@@ -106,11 +108,13 @@ __all__ = [
     "InstanceSessionMember",
     "InstanceThumbnail",
     "Instrument",
+    "NotificationOutbox",
     "PersonalAccessToken",
     "Plan",
     "Proposal",
     "Protocol",
     "Role",
+    "SchedulerLease",
     "SecurityGroup",
     "SecurityGroupFilter",
     "SystemNotification",
