@@ -13,7 +13,7 @@ import asyncio
 import json
 import re
 import socket
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Self
 from urllib.parse import parse_qsl
@@ -49,11 +49,16 @@ class FakeRequest:
 
 @dataclass
 class FakeResponse:
-    """A response: ``body`` is JSON-encoded unless it is ``bytes``."""
+    """A response: ``body`` is JSON-encoded unless it is ``bytes``.
+
+    With ``stream`` the body is sent chunk by chunk as the iterator yields (``body`` is ignored):
+    a long-lived answer such as a Kubernetes watch. The stream is closed when the client goes.
+    """
 
     status: int = 200
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
+    stream: AsyncIterator[bytes] | None = None
 
     def encode(self) -> tuple[bytes, list[tuple[bytes, bytes]]]:
         headers = {k.lower(): v for k, v in self.headers.items()}
@@ -230,9 +235,41 @@ class FakeHttpServer:
             response = await self.handle(request)
         except Exception as exc:  # a bug in a fake must show, not hang the client
             response = FakeResponse(500, f"fake server error: {exc!r}".encode())
+        if response.stream is not None:
+            await self._send_stream(response, receive, send)
+            return
         payload, headers = response.encode()
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
         await send({"type": "http.response.body", "body": payload})
+
+    @staticmethod
+    async def _send_stream(response: FakeResponse, receive: Any, send: Any) -> None:
+        """Send a streamed answer until the iterator ends or the client disconnects."""
+        assert response.stream is not None
+        stream = response.stream
+        headers = [(k.lower().encode(), v.encode()) for k, v in response.headers.items()]
+        await send({"type": "http.response.start", "status": response.status, "headers": headers})
+
+        async def pump() -> None:
+            async for chunk in stream:
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+
+        async def disconnected() -> None:
+            while (await receive())["type"] != "http.disconnect":
+                pass
+
+        tasks = [asyncio.ensure_future(pump()), asyncio.ensure_future(disconnected())]
+        try:
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            aclose = getattr(stream, "aclose", None)
+            if aclose is not None:
+                await aclose()
+        if tasks[0] in done and tasks[0].exception() is None:
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
 
     # -- life -------------------------------------------------------------------------------
 
