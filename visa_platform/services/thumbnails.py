@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 from importlib import resources
 
 from sqlalchemy import select
@@ -16,6 +17,7 @@ JPEG_START = b"\xff\xd8\xff"
 JPEG_END = b"\xff\xd9"
 
 
+@functools.cache
 def placeholder() -> bytes:
     """The image shown when there is no thumbnail (or the caller may not see it)."""
     return (

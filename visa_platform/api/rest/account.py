@@ -6,7 +6,6 @@ from typing import Any
 
 from quart import Blueprint
 
-from visa_platform.accounts.contract import INVALID_USER_ID
 from visa_platform.api.auth import authenticated, require_user
 from visa_platform.api.context import db
 from visa_platform.api.rest import dto
@@ -53,6 +52,3 @@ async def client_token(client_id: str) -> tuple[dict[str, Any], int]:
     token = await tokens.create_client_token(session, caller.user_id, client_id)
     await session.commit()
     return envelope({"token": token}), 201
-
-
-__all__ = ["INVALID_USER_ID", "blueprint"]
