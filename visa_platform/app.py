@@ -76,6 +76,8 @@ async def _open() -> None:
 
     from visa_platform.accounts import selection as accounts
     from visa_platform.db.seed import ensure_fixtures
+    from visa_platform.notifications.dispatcher import NotificationDispatcher
+    from visa_platform.notifications.outbox import OutboxStore
     from visa_platform.scheduler.jobs import start_scheduler
     from visa_platform.services.cloud_clients import open_cloud_clients
 
@@ -98,6 +100,10 @@ async def _open() -> None:
         state.clouds = await open_cloud_clients(
             settings, state.plugins.compute_backends, state.sessions
         )
+        state.notifications = NotificationDispatcher.from_plugins(
+            settings, state.plugins, store=OutboxStore(state.sessions)
+        )
+        await state.notifications.start()
     except BaseException:
         await _close()
         raise
@@ -115,6 +121,8 @@ async def _close() -> None:
         await state.scheduler.stop()
         state.scheduler = None
     await state.plugins.shutdown(current_app)
+    # pending deliveries stay in the outbox table for the next process
+    await state.notifications.aclose()
     if state.clouds is not None:
         await state.clouds.close()
         state.clouds = None

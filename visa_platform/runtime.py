@@ -13,6 +13,7 @@ from visa_platform.compute.clients import CloudClients
 from visa_platform.config import Settings
 from visa_platform.domain.principal import Principal
 from visa_platform.events.broker import LocalBroker
+from visa_platform.notifications.dispatcher import NotificationDispatcher
 from visa_platform.plugin import PluginHost
 
 EXTENSION_KEY = "visa"
@@ -31,6 +32,11 @@ class Runtime:
     broker: LocalBroker = field(default_factory=LocalBroker, repr=False)
     #: The cloud clients (while serving), built at start-up.
     clouds: CloudClients | None = field(default=None, repr=False)
+    #: Where services send emails and other notifications (``notify`` never blocks or raises).
+    #: Until the app serves, and when no channel is switched on, it has no channel: nothing is sent.
+    notifications: NotificationDispatcher = field(
+        default_factory=lambda: NotificationDispatcher({}), repr=False
+    )
     #: The job scheduler (while serving, when VISA_SCHEDULER_ENABLED).
     scheduler: Any = field(default=None, repr=False)
 

@@ -81,3 +81,31 @@ def test_visa_serve_refuses_a_misconfigured_default_cloud(tmp_path: Path) -> Non
     assert result.returncode == 2, result.stderr
     assert "VISA_DEFAULT_CLOUD_PROVIDER_TYPE: unknown compute backend 'nimbus'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+async def test_notifications_live_with_the_app(
+    settings: Any, db_engine: Any, smtp_server: Any
+) -> None:
+    from visa_platform.notifications import messages as m
+
+    emailing = settings.model_copy(
+        update={
+            "notification_email_adapter_enabled": True,
+            "notification_email_adapter_host": "127.0.0.1",
+            "notification_email_adapter_port": smtp_server.port,
+            "notification_email_adapter_from_email_address": "visa@example.org",
+        }
+    )
+    app = create_app(emailing)
+    state = runtime(app)
+    assert state.notifications.channels == {}  # not serving: nothing can be sent
+    async with app.test_app():
+        assert set(state.notifications.channels) == {"email"}
+        person = m.Person("Ada Lovelace", "ada@example.org")
+        assert state.notifications.notify(
+            m.instance_member_added(
+                person, m.InstanceInfo(1, "uid1", "analysis"), "USER", person, m.Limits()
+            )
+        )
+        (received,) = await smtp_server.wait_for(1)
+        assert received.subject == "[VISA] You have been added as a member to an instance"

@@ -126,6 +126,7 @@ def engine_context(state: Any, clock: Clock | None = None) -> EngineContext:
         broker=state.broker,
         settings=state.settings,
         clock=clock or SystemClock(),
+        notifications=state.notifications,
     )
 
 

@@ -45,6 +45,7 @@ from visa_platform.db.models.facility import instrument_scientist
 from visa_platform.domain.enums import InstanceState
 from visa_platform.events.broker import Broker, Event, to_role
 from visa_platform.events.instances import instances_changed, owner_of, state_changed
+from visa_platform.notifications.dispatcher import NotificationDispatcher
 from visa_platform.plugin import PluginHost
 from visa_platform.plugin.types import InstanceEvent, SecurityGroupQuery
 from visa_platform.scheduler.clock import Clock, SystemClock
@@ -74,6 +75,10 @@ class EngineContext:
     settings: Settings
     clock: Clock = field(default_factory=SystemClock)
     probe: PortProbe = tcp_port_open
+    #: Emails and other notifications (``notify`` never blocks or raises); none by default.
+    notifications: NotificationDispatcher = field(
+        default_factory=lambda: NotificationDispatcher({})
+    )
 
     @property
     def port_timeout(self) -> float:
