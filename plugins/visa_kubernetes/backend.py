@@ -535,6 +535,18 @@ class KubernetesBackend(ComputeBackend):
             self._informer.start()
         return self._informer
 
+    async def observed_instances(self) -> list[CloudInstance]:
+        """State sync reads the shared watch's cache: no API call per pass once it is warm.
+
+        While the cache cannot be warm (the watch keeps failing), fall back to an authoritative
+        list, so that states still follow the cluster.
+        """
+        try:
+            return await self.cached_instances(within=self._timeout)
+        except CloudUnavailableError:
+            log.warning("namespace=%s outcome=informer_not_synced fallback=list", self.namespace)
+            return await self.list_instances()
+
     async def cached_instances(self, within: float = 30.0) -> list[CloudInstance]:
         """Every instance from the shared watch's cache (no API call once warm)."""
         informer = await self.informer()

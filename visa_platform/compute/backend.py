@@ -74,6 +74,16 @@ class ComputeBackend(abc.ABC):
     async def list_instances(self) -> list[CloudInstance]:
         """Every server of the project (all pages)."""
 
+    async def observed_instances(self) -> list[CloudInstance]:
+        """Every server, for a state-sync pass: what the backend last observed.
+
+        The engine's state sync calls this once per pass and cloud; a server missing from the
+        answer is looked up once more with :meth:`get_instance` before its instance is called
+        deleted, so a slightly stale answer is safe. Backends that keep a watch cache (e.g.
+        Kubernetes) answer from it with no API call; the default is :meth:`list_instances`.
+        """
+        return await self.list_instances()
+
     async def list_instance_identifiers(self) -> list[CloudInstanceIdentifier]:
         """Id and name of every server (a backend may do this more cheaply)."""
         return [CloudInstanceIdentifier(id=i.id, name=i.name) for i in await self.list_instances()]

@@ -161,7 +161,7 @@ async def _sync_cloud(
         after = page[-1].id
         if servers is None and any(i.compute_id for i in page):
             try:
-                servers = {s.id: s for s in await client.backend.list_instances()}
+                servers = {s.id: s for s in await client.backend.observed_instances()}
             except CloudError as exc:
                 report.cloud_errors += 1
                 log.warning("cloud=%s outcome=list_failed error=%r", client.id, str(exc))
