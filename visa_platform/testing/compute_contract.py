@@ -164,6 +164,20 @@ class ComputeBackendContract:
         identifiers = {i.id: i.name for i in await target.backend.list_instance_identifiers()}
         assert identifiers[created.id] == created.name
 
+    async def test_observed_instances_follow_the_cloud(self, target: ContractTarget) -> None:
+        """What state sync reads: the created server shows up, ACTIVE with its address."""
+        created = await self.create(target)
+        await poll_state(target.backend, created.id, {S.ACTIVE}, target.poll_timeout)
+        deadline = asyncio.get_running_loop().time() + target.poll_timeout
+        while True:  # a cache-backed answer may be a moment behind
+            observed = {i.id: i for i in await target.backend.observed_instances()}
+            seen = observed.get(created.id)
+            if seen is not None and seen.state is S.ACTIVE and seen.address:
+                break
+            assert asyncio.get_running_loop().time() < deadline, f"not observed: {seen}"
+            await asyncio.sleep(0.05)
+        assert seen.name == created.name
+
     async def test_shutdown_start_reboot(self, target: ContractTarget) -> None:
         backend = target.backend
         created = await self.create(target)
