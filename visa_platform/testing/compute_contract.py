@@ -81,6 +81,10 @@ class ContractTarget:
     call_bound: float = 10.0
     #: Seconds a server may take to reach a state.
     poll_timeout: float = 15.0
+    #: Whether the backend talks to a remote API. A backend that runs servers itself (``local``)
+    #: has no requests to fail, hang or garble: the transport-fault tests are skipped for it,
+    #: and its ``faults`` only need ``servers_go_to_error`` and ``clear``.
+    remote: bool = True
     created: list[str] = field(default_factory=list)
 
 
@@ -268,6 +272,11 @@ class ComputeBackendContract:
 
     # -- faults -----------------------------------------------------------------------------
 
+    @staticmethod
+    def needs_remote(target: ContractTarget) -> None:
+        if not target.remote:
+            pytest.skip("a transport fault: the backend calls no remote API")
+
     async def test_server_going_to_error(self, target: ContractTarget) -> None:
         target.faults.servers_go_to_error(True)
         created = await self.create(target)
@@ -276,6 +285,7 @@ class ComputeBackendContract:
 
     @pytest.mark.parametrize("status", [500, 503])
     async def test_server_errors_are_retryable(self, target: ContractTarget, status: int) -> None:
+        self.needs_remote(target)
         await target.backend.list_instances()  # authenticated, endpoints known
         target.faults.fail_next(status, count=1)
         with pytest.raises(CloudUnavailableError) as caught:
@@ -292,6 +302,7 @@ class ComputeBackendContract:
         assert caught.value.user_message
 
     async def test_malformed_answer(self, target: ContractTarget) -> None:
+        self.needs_remote(target)
         await target.backend.list_instances()
         target.faults.malformed_next(count=1)
         with pytest.raises(CloudError):
@@ -299,6 +310,7 @@ class ComputeBackendContract:
         assert isinstance(await target.backend.list_instances(), list)
 
     async def test_hung_request_times_out(self, target: ContractTarget) -> None:
+        self.needs_remote(target)
         await target.backend.list_instances()
         target.faults.hang_next(count=1)
         started = time.monotonic()
@@ -308,6 +320,7 @@ class ComputeBackendContract:
         assert caught.value.retryable
 
     async def test_refused_connection(self, target: ContractTarget) -> None:
+        self.needs_remote(target)
         if target.unreachable is None:
             pytest.fail("the contract target must provide an unreachable backend")
         started = time.monotonic()

@@ -1,0 +1,1 @@
+"""The ``local`` compute backend: instances as virtual desktops (TigerVNC) on this host."""
