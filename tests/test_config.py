@@ -245,7 +245,6 @@ def test_every_visa_variable_is_a_setting_and_nothing_else() -> None:
         ("VISA_VDI_WEBX_ENGINE_LOG_LEVEL", "debug"),
         ("VISA_CLIENT_CONFIG_LOGIN_SCOPE", "openid offline_access"),
         ("VISA_CLIENT_CONFIG_LOGIN_SESSION_CHECKS_ENABLED", "true"),
-        ("VISA_CLIENT_CONFIG_DESKTOP_KEYBOARD_LAYOUTS", "[]"),
         ("VISA_CLIENT_CONFIG_DESKTOP_ALLOWED_CLIPBOARD_URL_HOSTS", "[]"),
         ("VISA_CLIENT_CONFIG_INCLUDE_OPEN_DATA", "false"),
         ("VISA_DATA_DIR", "data"),
@@ -268,7 +267,8 @@ def test_defaults_are_typed() -> None:
     assert settings.logging_syslog_type is SyslogType.RFC3164
     assert settings.vertx_warning_exception_time == timedelta(seconds=10)
     assert settings.logging_file_max_file_size == 100 * 1024 * 1024
-    assert settings.client_config_desktop_keyboard_layouts == []
+    layouts = settings.client_config_desktop_keyboard_layouts
+    assert [k.layout for k in layouts if k.selected] == ["en-gb-qwerty"] and len(layouts) == 8
     assert settings.plugins_allow is None
     assert settings.plugins_deny == []
     assert settings.database_password is None

@@ -163,6 +163,19 @@ class KeyboardLayout(BaseModel):
     selected: bool = False
 
 
+#: The layouts offered when none are configured (Guacamole's ``server-layout`` names).
+DEFAULT_KEYBOARD_LAYOUTS = (
+    KeyboardLayout(layout="en-gb-qwerty", name="English (UK)", selected=True),
+    KeyboardLayout(layout="en-us-qwerty", name="English (US)"),
+    KeyboardLayout(layout="fr-fr-azerty", name="French"),
+    KeyboardLayout(layout="de-de-qwertz", name="German"),
+    KeyboardLayout(layout="es-es-qwerty", name="Spanish"),
+    KeyboardLayout(layout="it-it-qwerty", name="Italian"),
+    KeyboardLayout(layout="fr-ch-qwertz", name="Swiss French"),
+    KeyboardLayout(layout="de-ch-qwertz", name="Swiss German"),
+)
+
+
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 _BACKEND_ID = re.compile(r"^[a-z][a-z0-9_.-]*$")
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$", re.IGNORECASE)
@@ -562,8 +575,12 @@ class Settings(BaseSettings):
         default_factory=list, description='JSON list of {"host": str, "https": bool}.'
     )
     client_config_desktop_keyboard_layouts: list[KeyboardLayout] = Field(
-        default_factory=list,
-        description='JSON list of {"layout": str, "name": str, "selected": bool}.',
+        default_factory=lambda: list(DEFAULT_KEYBOARD_LAYOUTS),
+        description=(
+            'JSON list of {"layout": str, "name": str, "selected": bool}; also the layouts an '
+            "instance may use. Default: eight common layouts, en-gb-qwerty selected (VISA's "
+            "default [] made every instance creation fail)."
+        ),
     )
     client_config_contact_email: str | None = Field(default=None, description="Contact address.")
     client_config_include_open_data: bool = Field(
@@ -716,6 +733,21 @@ class Settings(BaseSettings):
     def sqlite_path(self) -> Path:
         """Where the embedded SQLite database lives when VISA_DATABASE_URL is unset."""
         return (self.data_dir / "visa.db").resolve()
+
+    def default_cloud_type(self) -> str | None:
+        """The default cloud's backend type: ``VISA_DEFAULT_CLOUD_PROVIDER_TYPE`` when set.
+
+        Unset, it is VISA's ``openstack`` — except on the embedded defaults (no
+        ``VISA_DATABASE_URL``, no ``VISA_CLOUD_*`` parameter), where it is ``local``: desktops on
+        this host, so that the README's serve command gives a working platform.
+        """
+        if "default_cloud_provider_type" in self.model_fields_set or self.database_url:
+            return self.default_cloud_provider_type
+        from visa_platform.compute.clients import DEFAULT_CLOUD_PARAMETERS
+
+        if any(getattr(self, name) for name in DEFAULT_CLOUD_PARAMETERS.values()):
+            return self.default_cloud_provider_type
+        return "local"
 
     def _sqlalchemy_url(self) -> URL:
         if not self.database_url:

@@ -53,7 +53,9 @@ class LocalSettings:
         network = _network(p.get("network", "127.77.0.0/16"))
         return cls(
             state_directory=Path(
-                p.get("stateDirectory") or Path(tempfile.gettempdir()) / f"visa-local-{os.getuid()}"
+                p.get("stateDirectory")
+                or config.state_directory
+                or Path(tempfile.gettempdir()) / f"visa-local-{os.getuid()}"
             ),
             images=tuple(_images(p.get("images"))),
             flavours=tuple(_flavours(p.get("flavours"))),

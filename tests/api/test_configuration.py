@@ -8,6 +8,7 @@ import pytest
 
 from visa_platform import __version__
 from visa_platform.app import create_app
+from visa_platform.config import DEFAULT_KEYBOARD_LAYOUTS
 from visa_platform.db.models import Configuration
 
 
@@ -30,7 +31,13 @@ async def test_defaults_and_every_key(client: Any, db_session: Any) -> None:
                 "sessionChecksEnabled": True,
             },
             "analytics": {"enabled": False, "url": None, "siteId": None},
-            "desktop": {"allowedClipboardUrlHosts": [], "keyboardLayouts": []},
+            "desktop": {
+                "allowedClipboardUrlHosts": [],
+                "keyboardLayouts": [
+                    {"layout": k.layout, "name": k.name, "selected": k.selected}
+                    for k in DEFAULT_KEYBOARD_LAYOUTS
+                ],
+            },
             "experiments": {"openDataIncluded": False},
             "instance": {"publicAccessTokenEnabled": True},
             "metadata": {"facility": "ILL", "motd": "Hello"},

@@ -14,6 +14,7 @@ import logging
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -116,12 +117,18 @@ def default_cloud_config(settings: Any) -> BackendConfig | None:
     return BackendConfig(
         cloud_id=None,
         name=settings.default_cloud_provider_name,
-        type=settings.default_cloud_provider_type or NULL_TYPE,
+        type=settings.default_cloud_type() or NULL_TYPE,
         parameters=clean_parameters(parameters),
         server_name_prefix=settings.cloud_server_name_prefix,
         connect_timeout=settings.cloud_rest_client_connect_timeout_ms / 1000,
         read_timeout=settings.cloud_rest_client_read_timeout_ms / 1000,
+        state_directory=_state_directory(settings, "default"),
     )
+
+
+def _state_directory(settings: Any, name: str) -> Path | None:
+    data_dir = getattr(settings, "data_dir", None)
+    return None if data_dir is None else Path(data_dir).resolve() / "clouds" / name
 
 
 def row_cloud_config(row: Any, settings: Any) -> BackendConfig:
@@ -134,6 +141,7 @@ def row_cloud_config(row: Any, settings: Any) -> BackendConfig:
         server_name_prefix=row.server_name_prefix,
         connect_timeout=settings.cloud_rest_client_connect_timeout_ms / 1000,
         read_timeout=settings.cloud_rest_client_read_timeout_ms / 1000,
+        state_directory=_state_directory(settings, str(row.id)),
     )
 
 

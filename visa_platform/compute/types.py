@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 from visa_platform.domain.enums import CloudInstanceState
 
@@ -128,6 +129,9 @@ class BackendConfig:
     server_name_prefix: str = "VISA-INSTANCE"
     connect_timeout: float = 15.0
     read_timeout: float = 30.0
+    #: A directory this cloud's backend may keep files in (``<VISA_DATA_DIR>/clouds/<id>``;
+    #: created by the backend when it needs it). ``None`` when the host gives none.
+    state_directory: Path | None = None
 
     def parameter(self, key: str) -> str | None:
         """The parameter ``key``, or ``None`` when it is missing."""

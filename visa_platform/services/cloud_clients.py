@@ -57,8 +57,9 @@ async def _check_default(settings: Settings, clients: CloudClients) -> None:
         return
     if not config.parameters:
         log.warning(
-            "cloud=default type=%s outcome=not_configured hint=%r",
+            "cloud=default type=%s outcome=not_configured error=%r hint=%r",
             config.type,
+            error,
             f"set the VISA_CLOUD_* variables, or {TYPE_VARIABLE}=null for no default cloud",
         )
         return
