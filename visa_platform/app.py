@@ -41,6 +41,7 @@ def create_app(settings: Settings | None = None, *, plugins: PluginHost | None =
     from visa_platform.api import errors
     from visa_platform.api.auth import authenticate_request
     from visa_platform.api.context import close_db
+    from visa_platform.api.graphql.blueprint import blueprint as graphql_blueprint
     from visa_platform.api.rest import BLUEPRINTS
     from visa_platform.api.ws import gateway
 
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None, *, plugins: PluginHost | None =
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint, url_prefix=API_PREFIX)
     app.register_blueprint(gateway.blueprint, url_prefix=API_PREFIX)
+    app.register_blueprint(graphql_blueprint, url_prefix=API_PREFIX)
     for contribution in plugins.routes():
         app.register_blueprint(contribution.blueprint, url_prefix=contribution.url_prefix)
 

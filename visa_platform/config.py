@@ -587,6 +587,22 @@ class Settings(BaseSettings):
         default=False, description="Experiments whose proposal is public become usable by everyone."
     )
 
+    # --- Admin GraphQL API ----------------------------------------------------------------
+    graphql_max_depth: int = Field(
+        default=12, ge=0, description="Deepest field nesting a GraphQL query may have (0 = any)."
+    )
+    graphql_max_cost: int = Field(
+        default=20000,
+        ge=0,
+        description="Largest GraphQL query cost: fields, times the page size below paged "
+        "fields (0 = any).",
+    )
+    graphql_introspection_enabled: bool = Field(
+        default=True,
+        description="Allow GraphQL introspection (__schema, __type) and the SDL endpoint; "
+        "the admin UI's instance state filter uses it.",
+    )
+
     # --- Sources and validators -----------------------------------------------------------
 
     @classmethod
@@ -861,6 +877,9 @@ OUR_SETTINGS: frozenset[str] = frozenset(
         "accounts_oidc_first_name_claim",
         "accounts_oidc_last_name_claim",
         "accounts_oidc_email_claim",
+        "graphql_max_depth",
+        "graphql_max_cost",
+        "graphql_introspection_enabled",
     }
 )
 

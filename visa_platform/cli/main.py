@@ -9,7 +9,15 @@ from collections.abc import Sequence
 import click
 
 from visa_platform import __version__
-from visa_platform.cli import accounts_cmd, config_cmd, db_cmd, etl_cmd, plugins_cmd, serve_cmd
+from visa_platform.cli import (
+    accounts_cmd,
+    config_cmd,
+    db_cmd,
+    etl_cmd,
+    graphql_cmd,
+    plugins_cmd,
+    serve_cmd,
+)
 from visa_platform.cli.errors import handle_errors
 from visa_platform.logs import configure_logging
 
@@ -32,6 +40,7 @@ cli.add_command(plugins_cmd.plugins)
 cli.add_command(config_cmd.config)
 cli.add_command(etl_cmd.etl)
 cli.add_command(accounts_cmd.accounts)
+cli.add_command(graphql_cmd.graphql)
 
 
 def _config_file_from(argv: Sequence[str]) -> str | None:
