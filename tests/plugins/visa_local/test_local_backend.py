@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import local_config, needs_tigervnc
+from local_rig import local_config, needs_tigervnc
 
 from visa_local import processes
 from visa_local.backend import LocalBackend

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from conftest import local_config, needs_tigervnc
+from local_rig import local_config, needs_tigervnc
 
 from visa_local.backend import LocalBackend
 from visa_platform.testing.compute_contract import ComputeBackendContract, ContractTarget

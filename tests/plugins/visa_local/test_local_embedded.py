@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from conftest import needs_tigervnc
+from local_rig import needs_tigervnc
 from sqlalchemy import func, select
 
 from visa_local.backend import LocalBackend
