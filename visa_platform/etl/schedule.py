@@ -1,9 +1,10 @@
 """The seam for the server's job scheduler: the periodic run that ``[schedule]`` describes.
 
-The scheduler (with its leader lease, so that one replica runs it) is not built yet. When it is,
-it reads the ETL configuration (``VISA_ETL_CONFIG``), asks :func:`scheduled_job` whether and how
-often to run, and calls :func:`scheduled_run` under its lease. The run itself also holds a
-PostgreSQL advisory lock, so two runs never overlap even without the lease.
+The server's scheduler (``visa_platform.scheduler.jobs.configured_etl`` and ``etl_job``) reads
+the ETL configuration (``VISA_ETL_CONFIG``), asks :func:`scheduled_job` whether and how often to
+run, and calls :func:`scheduled_run` under its leader lease, so that one replica runs it. The
+run itself also holds a PostgreSQL advisory lock, so two runs never overlap even without the
+lease.
 """
 
 from __future__ import annotations

@@ -4,12 +4,18 @@ Every run loads the PENDING ``instance_command`` rows (by id) and queues them pe
 actions of one instance run strictly one after the other, actions of different instances
 concurrently, at most ``concurrency`` at a time. A command whose instance already has a queued
 or running action of the same type is TERMINATED at once (deduplication). Retryable cloud
-errors are retried with exponential back-off (``retries`` times); any other failure marks the
-command FAILED with ``Action failed: <reason>``. A CANCELLED row is never overwritten.
+errors and an unreachable database are retried with exponential back-off (``retries`` times);
+any other failure marks the command FAILED with ``Action failed: <reason>``. A CREATE tried
+again first looks for the server its earlier try may have created. A CANCELLED row is never
+overwritten.
 
 The queues live in memory; the rows record progress (QUEUED, RUNNING, TERMINATED, FAILED), so a
 process that dies leaves QUEUED/RUNNING rows that :meth:`CommandExecutor.recover` puts back to
-PENDING when the next process takes the lease.
+PENDING when the next process takes the lease. Every run does the same for rows no queue of this
+process holds (progress that could not be saved while the database was unreachable), so no
+command is lost: at worst an action runs again. System commands (UPDATE_SECURITY_GROUPS from the
+reconciliation job) are not persisted, as in VISA: :meth:`CommandExecutor.submit` queues them in
+memory only.
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from visa_platform.compute import CloudError
 from visa_platform.db.models import InstanceCommand
@@ -38,6 +46,7 @@ ACTIONS: dict[InstanceCommandType, Action] = {
     InstanceCommandType.SHUTDOWN: actions.shutdown,
     InstanceCommandType.REBOOT: actions.reboot,
     InstanceCommandType.DELETE: actions.delete,
+    InstanceCommandType.UPDATE_SECURITY_GROUPS: actions.update_security_groups,
 }
 
 MESSAGE_LENGTH = 255
@@ -45,15 +54,35 @@ MESSAGE_LENGTH = 255
 
 @dataclass(frozen=True)
 class Queued:
-    command_id: int
+    command_id: int | None  # None: a system command, in memory only
     instance_id: int
     action: InstanceCommandType
     user_id: str | None
 
 
+DATABASE_UNAVAILABLE = "the database could not be reached; please try again later."
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """A database failure that may pass: a lost or refused connection, a pool timeout."""
+    if isinstance(exc, DBAPIError):
+        return exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError)
+    return isinstance(exc, PoolTimeoutError | ConnectionError | TimeoutError)
+
+
+def retryable(exc: BaseException) -> bool:
+    """Retry with back-off: transient cloud errors and an unreachable database."""
+    return (isinstance(exc, CloudError) and exc.retryable) or database_unavailable(exc)
+
+
 def failure_message(exc: BaseException) -> str:
     """``Action failed: <reason>``; cloud errors give their user-safe message."""
-    reason = exc.user_message if isinstance(exc, CloudError) else (str(exc) or type(exc).__name__)
+    if isinstance(exc, CloudError):
+        reason = exc.user_message
+    elif database_unavailable(exc):
+        reason = DATABASE_UNAVAILABLE
+    else:
+        reason = str(exc) or type(exc).__name__
     return f"Action failed: {reason}"[:MESSAGE_LENGTH]
 
 
@@ -74,38 +103,68 @@ class CommandExecutor:
         self._slots = asyncio.Semaphore(concurrency)
         self._queues: dict[int, deque[Queued]] = {}
         self._workers: dict[int, asyncio.Task[None]] = {}
+        self._intake = asyncio.Lock()
 
     # -- the job ----------------------------------------------------------------------------
 
     async def run_pending(self) -> int:
-        """Queue every PENDING command; returns how many were queued (not deduplicated)."""
-        queued = 0
-        async with self.ctx.sessions() as session:
-            commands = (
-                await session.scalars(
-                    select(InstanceCommand)
-                    .where(InstanceCommand.state == InstanceCommandState.PENDING)
-                    .order_by(InstanceCommand.id)
-                )
-            ).all()
-            if not commands:
-                return 0
-            for command in commands:
-                queue = self._queues.setdefault(command.instance_id, deque())
-                if command.action_type not in ACTIONS:
-                    command.state = InstanceCommandState.FAILED
-                    command.message = f"Action failed: no action for {command.action_type.value}"
-                elif any(q.action is command.action_type for q in queue):
-                    command.state = InstanceCommandState.TERMINATED
-                else:
-                    command.state = InstanceCommandState.QUEUED
-                    queue.append(
-                        Queued(
-                            command.id, command.instance_id, command.action_type, command.user_id
-                        )
+        """Queue every PENDING command; returns how many were queued (not deduplicated).
+
+        QUEUED/RUNNING rows that no queue of this process holds are taken again first: their
+        progress could not be saved (the database was unreachable) or their process died. Runs
+        one at a time (several jobs call it); the queues grow only once the rows are committed.
+        """
+        async with self._intake:
+            await self.recover()
+            added: list[Queued] = []
+            async with self.ctx.sessions() as session:
+                commands = (
+                    await session.scalars(
+                        select(InstanceCommand)
+                        .where(InstanceCommand.state == InstanceCommandState.PENDING)
+                        .order_by(InstanceCommand.id)
                     )
-                    queued += 1
-            await session.commit()
+                ).all()
+                if not commands:
+                    return 0
+                for command in commands:
+                    queue = self._queues.get(command.instance_id, ())
+                    same = [*queue, *(a for a in added if a.instance_id == command.instance_id)]
+                    if command.action_type not in ACTIONS:
+                        command.state = InstanceCommandState.FAILED
+                        command.message = (
+                            f"Action failed: no action for {command.action_type.value}"
+                        )
+                    elif any(q.action is command.action_type for q in same):
+                        command.state = InstanceCommandState.TERMINATED
+                    else:
+                        command.state = InstanceCommandState.QUEUED
+                        added.append(
+                            Queued(
+                                command.id,
+                                command.instance_id,
+                                command.action_type,
+                                command.user_id,
+                            )
+                        )
+                await session.commit()
+            for item in added:
+                self._queues.setdefault(item.instance_id, deque()).append(item)
+            self._start_workers()
+            return len(added)
+
+    def submit(
+        self, instance_id: int, action: InstanceCommandType, user_id: str | None = None
+    ) -> bool:
+        """Queue a system command (not persisted); False when deduplicated."""
+        queue = self._queues.setdefault(instance_id, deque())
+        if any(q.action is action for q in queue):
+            return False
+        queue.append(Queued(None, instance_id, action, user_id))
+        self._start_workers()
+        return True
+
+    def _start_workers(self) -> None:
         for instance_id, queue in list(self._queues.items()):
             if queue and instance_id not in self._workers:
                 self._workers[instance_id] = asyncio.create_task(
@@ -113,15 +172,15 @@ class CommandExecutor:
                 )
             elif not queue:
                 self._queues.pop(instance_id, None)
-        return queued
 
     async def recover(self) -> int:
         """Put QUEUED/RUNNING rows that no queue of this process holds back to PENDING.
 
-        Called when this process takes the lease: such rows were left by a process that died
-        (or lost the lease) before finishing them. Returns how many rows were reset.
+        Called when this process takes the lease, and by every :meth:`run_pending`: such rows
+        were left by a process that died (or lost the lease) before finishing them, or by this
+        one when the database was unreachable. Returns how many rows were reset.
         """
-        mine = [q.command_id for queue in self._queues.values() for q in queue]
+        mine = [q.command_id for queue in self._queues.values() for q in queue if q.command_id]
         statement = (
             update(InstanceCommand)
             .where(
@@ -158,8 +217,10 @@ class CommandExecutor:
                 self._queues.pop(instance_id, None)
 
     async def _set_state(
-        self, command_id: int, state: InstanceCommandState, message: str | None = None
+        self, command_id: int | None, state: InstanceCommandState, message: str | None = None
     ) -> None:
+        if command_id is None:
+            return  # a system command: nothing persisted
         async with self.ctx.sessions() as session:
             await session.execute(
                 update(InstanceCommand)
@@ -172,14 +233,31 @@ class CommandExecutor:
             )
             await session.commit()
 
+    async def _save_state(
+        self, item: Queued, state: InstanceCommandState, message: str | None = None
+    ) -> bool:
+        """:meth:`_set_state`, retried with back-off while the database is unreachable."""
+        for attempt in range(self.retries + 1):
+            try:
+                await self._set_state(item.command_id, state, message)
+                return True
+            except Exception as exc:
+                if not database_unavailable(exc) or attempt == self.retries:
+                    log.error(
+                        "command=%s state=%s outcome=state_not_saved error=%r",
+                        item.command_id,
+                        state.value,
+                        str(exc),
+                    )
+                    return False
+                await self.ctx.clock.sleep(self.backoff * 2**attempt)
+        return False  # pragma: no cover - the loop always returns
+
     async def _execute(self, item: Queued) -> None:
-        action = ACTIONS[item.action]
-        try:
-            await self._set_state(item.command_id, InstanceCommandState.RUNNING)
-        except Exception:
-            log.exception("command=%s outcome=not_started", item.command_id)
-            return  # left QUEUED in the database; recovered by the next lease holder
+        if not await self._save_state(item, InstanceCommandState.RUNNING):
+            return  # left QUEUED in the database: the next run_pending takes it again
         failure: BaseException | None = None
+        action = ACTIONS[item.action]
         for attempt in range(self.retries + 1):
             try:
                 await action(self.ctx, item.instance_id, item.user_id)
@@ -189,7 +267,7 @@ class CommandExecutor:
                 raise
             except Exception as exc:
                 failure = exc
-                if isinstance(exc, CloudError) and exc.retryable and attempt < self.retries:
+                if retryable(exc) and attempt < self.retries:
                     delay = self.backoff * 2**attempt
                     log.warning(
                         "command=%s instance=%s action=%s attempt=%s outcome=retry delay=%s "
@@ -220,10 +298,8 @@ class CommandExecutor:
                     await actions.mark_error(self.ctx, item.instance_id, item.user_id)
                 except Exception:
                     log.exception("instance=%s outcome=mark_error_failed", item.instance_id)
-        try:
-            await self._set_state(item.command_id, state, message)
-        except Exception:
-            log.exception("command=%s outcome=state_not_saved", item.command_id)
+        # not saved: the row stays RUNNING and the next run_pending takes it again
+        await self._save_state(item, state, message)
 
     # -- life -------------------------------------------------------------------------------
 
@@ -252,4 +328,11 @@ class CommandExecutor:
         self._queues.clear()
 
 
-__all__ = ["ACTIONS", "CommandExecutor", "failure_message"]
+__all__ = [
+    "ACTIONS",
+    "DATABASE_UNAVAILABLE",
+    "CommandExecutor",
+    "database_unavailable",
+    "failure_message",
+    "retryable",
+]

@@ -20,7 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
 from visa_platform.compute import (
+    Capability,
+    CloudClient,
     CloudClients,
+    CloudInstance,
     CloudNotFoundError,
     InstanceRequest,
     instance_metadata,
@@ -207,11 +210,57 @@ def read_pam_public_key(settings: Settings) -> str | None:
         return None
 
 
+async def owner_roles(session: AsyncSession, user_ids: Iterable[str]) -> dict[str, set[str]]:
+    """The role and group names of each user, in one query."""
+    wanted = list(dict.fromkeys(user_ids))
+    roles: dict[str, set[str]] = {u: set() for u in wanted}
+    if wanted:
+        rows = await session.execute(
+            select(UserRole.user_id, Role.name)
+            .join(Role, UserRole.role_id == Role.id)
+            .where(UserRole.user_id.in_(wanted))
+        )
+        for user_id, name in rows:
+            roles[user_id].add(name)
+    return roles
+
+
+async def security_groups_for(
+    ctx: EngineContext, session: AsyncSession, instance: Instance, roles: set[str]
+) -> list[str]:
+    """The groups the ``visa_instance_security_groups`` hook gives ``instance`` (spec §5).
+
+    ``instance`` has its members, plan (image, flavour) and experiments loaded; ``roles`` are
+    its owner's.
+    """
+    plan = instance.plan
+    image = plan.image if plan is not None else None
+    return await ctx.plugins.instance_security_groups(
+        SecurityGroupQuery(
+            instance_id=instance.id,
+            instance_uid=instance.uid,
+            owner_id=owner_of(instance) or "",
+            owner_roles=frozenset(roles),
+            flavour_id=plan.flavour_id if plan is not None else None,
+            cloud_id=image.cloud_provider_configuration_id if image is not None else None,
+            experiment_ids=tuple(e.id for e in instance.experiments),
+            instrument_ids=tuple(dict.fromkeys(e.instrument_id for e in instance.experiments)),
+        ),
+        session,
+    )
+
+
 # -- actions -------------------------------------------------------------------------------
 
 
 async def create(ctx: EngineContext, instance_id: int, actor: str | None) -> None:
-    """CREATE: security groups, metadata, server, then the state the cloud reports."""
+    """CREATE: security groups, metadata, server, then the state the cloud reports.
+
+    A CREATE tried again (a retry, or resumed after a restart or an outage) takes the server
+    already named for the instance, if there is one, instead of creating another: the earlier
+    try may have created it before failing (a timeout, or the database lost before the server id
+    was saved). An earlier try is known by the groups it stored before calling the cloud.
+    """
     async with ctx.sessions() as session:
         instance = await session.scalar(
             select(Instance)
@@ -230,17 +279,10 @@ async def create(ctx: EngineContext, instance_id: int, actor: str | None) -> Non
             raise ValueError(f"instance {instance_id} has no image or flavour")
         image, flavour = plan.image, plan.flavour
         client = ctx.clouds.require(image.cloud_provider_configuration_id)
+        tried_before = instance.security_groups is not None
         owner = owner_of(instance)
-        roles: set[str] = set()
         instruments = [e.instrument.name for e in instance.experiments]
         if owner is not None:
-            roles = set(
-                await session.scalars(
-                    select(Role.name)
-                    .join(UserRole, UserRole.role_id == Role.id)
-                    .where(UserRole.user_id == owner)
-                )
-            )
             instruments += list(
                 await session.scalars(
                     select(Instrument.name)
@@ -251,19 +293,8 @@ async def create(ctx: EngineContext, instance_id: int, actor: str | None) -> Non
                     .order_by(Instrument.name)
                 )
             )
-        groups = await ctx.plugins.instance_security_groups(
-            SecurityGroupQuery(
-                instance_id=instance.id,
-                instance_uid=instance.uid,
-                owner_id=owner or "",
-                owner_roles=frozenset(roles),
-                flavour_id=flavour.id,
-                cloud_id=image.cloud_provider_configuration_id,
-                experiment_ids=tuple(e.id for e in instance.experiments),
-                instrument_ids=tuple(dict.fromkeys(e.instrument_id for e in instance.experiments)),
-            ),
-            session,
-        )
+        roles = (await owner_roles(session, [owner] if owner else [])).get(owner or "", set())
+        groups = await security_groups_for(ctx, session, instance, roles)
         request = InstanceRequest(
             name=server_name(client.server_name_prefix, instance.id),
             image_id=image.compute_id,
@@ -286,7 +317,9 @@ async def create(ctx: EngineContext, instance_id: int, actor: str | None) -> Non
         instance.security_groups = ",".join(groups)
         await session.commit()
 
-    server = await client.backend.create_instance(request)
+    server = await find_server(client, request.name) if tried_before else None
+    if server is None:
+        server = await client.backend.create_instance(request)
     change = next_instance_state(server)
     state = change.state
     protocols: str | None = None
@@ -324,6 +357,17 @@ async def create(ctx: EngineContext, instance_id: int, actor: str | None) -> Non
         await session.commit()
     await announce(ctx, notices)
     log.info("instance=%s action=CREATE compute_id=%s", instance_id, server.id)
+
+
+async def find_server(client: CloudClient, name: str) -> CloudInstance | None:
+    """The server named ``name``, if the cloud has one."""
+    for server in await client.backend.list_instance_identifiers():
+        if server.name == name:
+            found = await client.backend.get_instance(server.id)
+            if found is not None:
+                log.info("server=%s name=%s outcome=adopted", server.id, name)
+                return found
+    return None
 
 
 async def mark_error(ctx: EngineContext, instance_id: int, actor: str | None) -> None:
@@ -391,6 +435,35 @@ async def delete(ctx: EngineContext, instance_id: int, actor: str | None) -> Non
         notices = [notice(ctx, instance, previous, actor)]
         await session.commit()
     await announce(ctx, notices)
+
+
+async def update_security_groups(ctx: EngineContext, instance_id: int, actor: str | None) -> None:
+    """UPDATE_SECURITY_GROUPS: recompute the groups, store them, make the server's match."""
+    async with ctx.sessions() as session:
+        instance = await session.scalar(
+            select(Instance)
+            .where(Instance.id == instance_id)
+            .options(*LOAD_FOR_ENGINE, selectinload(Instance.experiments))
+        )
+        if instance is None or instance.deleted_at is not None or instance.compute_id is None:
+            return
+        client = ctx.clouds.get(cloud_id_of(instance))
+        if client is None:
+            return  # spec §2.7: a missing cloud client makes the action a no-op
+        owner = owner_of(instance)
+        roles = (await owner_roles(session, [owner] if owner else [])).get(owner or "", set())
+        groups = await security_groups_for(ctx, session, instance, roles)
+        instance.security_groups = ",".join(groups)
+        compute_id = instance.compute_id
+        await session.commit()
+    if not client.backend.supports(Capability.SECURITY_GROUPS):
+        log.info("instance=%s cloud=%s security_groups=unsupported", instance_id, client.id)
+        return
+    try:
+        await client.backend.update_security_groups(compute_id, groups)
+    except CloudNotFoundError:
+        return  # the server is gone: the state job will notice
+    log.info("instance=%s action=UPDATE_SECURITY_GROUPS groups=%s", instance_id, ",".join(groups))
 
 
 async def gather_bounded(limit: int, coroutines: Iterable[Any]) -> list[Any]:

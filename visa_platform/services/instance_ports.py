@@ -38,7 +38,14 @@ def required_vdi_protocols(
     instance: Instance, image: Image, preference: str, rdp: Protocol | None
 ) -> list[Protocol]:
     """The VDI protocol, plus for GUACD the image's secondary protocol (or else ``RDP``)."""
-    vdi = instance.vdi_protocol or default_vdi_protocol(image, preference)
+    return required_protocols(instance.vdi_protocol, image, preference, rdp)
+
+
+def required_protocols(
+    chosen: Protocol | None, image: Image, preference: str, rdp: Protocol | None
+) -> list[Protocol]:
+    """:func:`required_vdi_protocols` for an instance whose VDI protocol is ``chosen``."""
+    vdi = chosen or default_vdi_protocol(image, preference)
     if vdi is None:
         return []
     required = [vdi]
@@ -63,9 +70,20 @@ async def check_ports(
     required = required_vdi_protocols(instance, image, preference, rdp)
     if not host:
         return PortCheck(InstanceState.STARTING, None)
-    ports = {p.port for p in required} | {p.port for p in image.protocols}
-    results = await asyncio.gather(*(probe(host, port, seconds) for port in sorted(ports)))
-    open_ports = {port for port, ok in zip(sorted(ports), results, strict=True) if ok}
+    ports = ports_to_probe(required, image)
+    results = await asyncio.gather(*(probe(host, port, seconds) for port in ports))
+    return port_check_outcome(
+        required, image, {port for port, ok in zip(ports, results, strict=True) if ok}
+    )
+
+
+def ports_to_probe(required: list[Protocol], image: Image) -> list[int]:
+    """The ports a check probes: the required VDI protocols' and every image protocol's."""
+    return sorted({p.port for p in required} | {p.port for p in image.protocols})
+
+
+def port_check_outcome(required: list[Protocol], image: Image, open_ports: set[int]) -> PortCheck:
+    """The state the open ports give (§2.4)."""
     if not all(p.port in open_ports for p in required):
         return PortCheck(InstanceState.STARTING, None)
     names = [p.name for p in image.protocols if p.port in open_ports]
@@ -77,4 +95,13 @@ async def check_ports(
     return PortCheck(state, ",".join(names))
 
 
-__all__ = ["PortCheck", "PortProbe", "check_ports", "required_vdi_protocols", "tcp_port_open"]
+__all__ = [
+    "PortCheck",
+    "PortProbe",
+    "check_ports",
+    "port_check_outcome",
+    "ports_to_probe",
+    "required_protocols",
+    "required_vdi_protocols",
+    "tcp_port_open",
+]

@@ -1,39 +1,49 @@
 """State sync (spec/domain.md §2.2-§2.4, §7 InstanceStateJob): instance states follow the cloud.
 
 One pass lists each cloud's servers once (the backend follows the cloud's pages), then walks the
-instances of that cloud in pages: per page a fixed number of statements (the instances with what
-the port check needs, the last user command of each, one bulk update, the booking tokens of the
-deleted), whatever the page size. Port checks run concurrently, at most ``port_concurrency`` at a
-time. A server missing from the listing is fetched once more before the instance is declared
-DELETED (it may have been created after the listing was taken). No transaction is open during
-cloud calls or port checks.
+instances of that cloud in pages: per page a fixed number of statements (the columns of the
+instances the rules need, the last user command of each, one bulk update, the booking tokens of
+the deleted, and the changed instances with their owner for the events), whatever the page size.
+Images, their protocols and the protocols are read once per pass. Port probes run concurrently,
+at most ``port_concurrency`` at a time, each (address, port) once. A server missing from the
+listing is fetched once more before the instance is declared DELETED (it may have been created
+after the listing was taken). No transaction is open during cloud calls or port checks.
+
+A pass reads plain rows, not ORM objects: over 10,000 instances the object loading cost more
+than everything else (tests/benchmarks/test_lifecycle_engine.py).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Table, and_, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload, selectinload
 
 from visa_platform.compute import CloudClient, CloudError, CloudInstance, next_instance_state
 from visa_platform.db.models import Image, Instance, InstanceCommand, Plan, Protocol
 from visa_platform.domain.enums import InstanceCommandType, InstanceState
 from visa_platform.services.instance_actions import (
-    LOAD_FOR_ENGINE,
     EngineContext,
     Notice,
     announce,
     free_booking_tokens,
     gather_bounded,
     notice,
-    rdp_protocol,
 )
-from visa_platform.services.instance_ports import check_ports
+from visa_platform.services.instance_ports import (
+    PortCheck,
+    PortProbe,
+    port_check_outcome,
+    ports_to_probe,
+    required_protocols,
+)
 
 log = logging.getLogger("visa_platform.states")
 
@@ -53,6 +63,9 @@ UNSTABLE_STATES = frozenset(
 
 PAGE_SIZE = 500
 
+_BECOMING_ACTIVE = (InstanceState.BUILDING, InstanceState.STARTING)
+_ACTIVE = (InstanceState.ACTIVE, InstanceState.PARTIALLY_ACTIVE)
+
 
 @dataclass
 class SyncReport:
@@ -63,22 +76,62 @@ class SyncReport:
     cloud_errors: int = 0
 
 
-@dataclass
-class _Outcome:
-    instance: Instance
+@dataclass(slots=True)
+class _Row:
+    """One instance as the pass reads and updates it."""
+
+    id: int
+    state: InstanceState
+    compute_id: str | None
+    ip_address: str | None
+    active_protocols: str | None
+    active_at: datetime | None
+    vdi_protocol_id: int | None
+    image_id: int | None
     previous: InstanceState
     previous_ip: str | None
     previous_protocols: str | None
+    deleted_at: datetime | None = None
 
     @property
     def changed(self) -> bool:
-        i = self.instance
         return (
-            i.state != self.previous
-            or i.ip_address != self.previous_ip
-            or i.active_protocols != self.previous_protocols
-            or (i.state is InstanceState.DELETED and i.deleted_at is not None)
+            self.state != self.previous
+            or self.ip_address != self.previous_ip
+            or self.active_protocols != self.previous_protocols
+            or (self.state is InstanceState.DELETED and self.deleted_at is not None)
         )
+
+
+@dataclass
+class _Catalogue:
+    """What the port check needs, read once per pass: protocols and images."""
+
+    protocols: dict[int, Protocol]
+    rdp: Protocol | None
+    images: dict[int, Image]
+
+    async def load_images(self, session: AsyncSession, ids: Iterable[int | None]) -> None:
+        missing = {i for i in ids if i is not None and i not in self.images}
+        if missing:
+            found = await session.scalars(
+                select(Image)
+                .where(Image.id.in_(missing))
+                .options(
+                    selectinload(Image.protocols),
+                    selectinload(Image.default_vdi_protocol),
+                    selectinload(Image.secondary_vdi_protocol),
+                )
+            )
+            self.images.update({image.id: image for image in found})
+
+
+async def _catalogue(ctx: EngineContext) -> _Catalogue:
+    async with ctx.sessions() as session:
+        protocols = list(await session.scalars(select(Protocol).order_by(Protocol.id)))
+        session.expunge_all()
+    rdp = next((p for p in protocols if p.name == "RDP"), None)
+    return _Catalogue({p.id: p for p in protocols}, rdp, {})
 
 
 def _cloud_filter(cloud_id: int | None) -> ColumnElement[bool]:
@@ -92,19 +145,30 @@ async def _page(
     after: int,
     states: Collection[InstanceState] | None,
     size: int,
-) -> list[Instance]:
+) -> list[_Row]:
     query = (
-        select(Instance)
+        select(
+            Instance.id,
+            Instance.state,
+            Instance.compute_id,
+            Instance.ip_address,
+            Instance.active_protocols,
+            Instance.active_at,
+            Instance.vdi_protocol_id,
+            Plan.image_id,
+        )
         .join(Plan, Plan.id == Instance.plan_id)
         .join(Image, Image.id == Plan.image_id)
         .where(Instance.deleted_at.is_(None), Instance.id > after, _cloud_filter(cloud_id))
-        .options(*LOAD_FOR_ENGINE)
         .order_by(Instance.id)
         .limit(size)
     )
     if states is not None:
         query = query.where(Instance.state.in_(list(states)))
-    return list((await session.scalars(query)).all())
+    return [
+        _Row(i, state, compute, ip, protocols, active, vdi, image, state, ip, protocols)
+        for i, state, compute, ip, protocols, active, vdi, image in await session.execute(query)
+    ]
 
 
 async def _last_user_commands(
@@ -133,17 +197,16 @@ async def sync_states(
 ) -> SyncReport:
     """One pass over every cloud; ``states`` limits it to instances in those states."""
     report = SyncReport()
-    async with ctx.sessions() as session:
-        rdp = await rdp_protocol(session)
+    catalogue = await _catalogue(ctx)
     for client in ctx.clouds:
-        await _sync_cloud(ctx, client, rdp, states, page_size, port_concurrency, report)
+        await _sync_cloud(ctx, client, catalogue, states, page_size, port_concurrency, report)
     return report
 
 
 async def _sync_cloud(
     ctx: EngineContext,
     client: CloudClient,
-    rdp: Protocol | None,
+    catalogue: _Catalogue,
     states: Collection[InstanceState] | None,
     page_size: int,
     port_concurrency: int,
@@ -156,10 +219,11 @@ async def _sync_cloud(
             page = await _page(session, client.id, after, states, page_size)
             if not page:
                 return
-            last_commands = await _last_user_commands(session, [i.id for i in page])
+            last_commands = await _last_user_commands(session, [r.id for r in page])
+            await catalogue.load_images(session, (r.image_id for r in page))
             session.expunge_all()
         after = page[-1].id
-        if servers is None and any(i.compute_id for i in page):
+        if servers is None and any(r.compute_id for r in page):
             try:
                 servers = {s.id: s for s in await client.backend.observed_instances()}
             except CloudError as exc:
@@ -168,77 +232,149 @@ async def _sync_cloud(
                 return
         report.instances += len(page)
         now = ctx.clock.now()
-        outcomes = await gather_bounded(
-            port_concurrency,
-            (
-                _update_one(ctx, client, i, servers or {}, last_commands.get(i.id), rdp, now)
-                for i in page
-            ),
-        )
-        changed = [o for o in outcomes if o is not None and o.changed]
+        listed = servers or {}
+        missing = [r for r in page if r.compute_id and r.compute_id not in listed]
+        found = await _confirm_missing(client, missing, port_concurrency)
+        checks: list[tuple[_Row, InstanceState]] = []
+        for row in page:
+            server = listed.get(row.compute_id) if row.compute_id else None
+            if server is None and row.id in found:
+                server = found[row.id]
+            wanted = _apply(row, server, row.id in found, last_commands.get(row.id), now)
+            if wanted is not None:
+                checks.append((row, wanted))
+        if checks:
+            await _check_ports(ctx, catalogue, checks, now, port_concurrency)
+        changed = [r for r in page if r.changed]
         if changed:
             await _save(ctx, changed, report)
         if len(page) < page_size:
             return
 
 
-async def _update_one(
-    ctx: EngineContext,
-    client: CloudClient,
-    instance: Instance,
-    servers: dict[str, CloudInstance],
-    last_command: InstanceCommandType | None,
-    rdp: Protocol | None,
-    now: datetime,
-) -> _Outcome | None:
-    outcome = _Outcome(instance, instance.state, instance.ip_address, instance.active_protocols)
-    if instance.state is InstanceState.DELETED:
-        instance.deleted_at = now  # VISA's updateAll: a DELETED instance is soft-deleted
-        return outcome
-    if instance.compute_id is None:
-        return None
-    server = servers.get(instance.compute_id)
-    if server is None:
-        try:  # not in the listing: created since, or really gone?
-            server = await client.backend.get_instance(instance.compute_id)
+async def _confirm_missing(
+    client: CloudClient, missing: list[_Row], limit: int
+) -> dict[int, CloudInstance | None]:
+    """Servers absent from the listing, asked for one by one: instance id -> server or None
+    (the cloud does not know it). Instances whose server could not be read are left out."""
+    if not missing:
+        return {}
+
+    async def fetch(row: _Row) -> tuple[int, CloudInstance | None, bool]:
+        assert row.compute_id is not None
+        try:
+            return row.id, await client.backend.get_instance(row.compute_id), True
         except CloudError as exc:
-            log.warning("instance=%s outcome=get_failed error=%r", instance.id, str(exc))
-            return None
+            log.warning("instance=%s outcome=get_failed error=%r", row.id, str(exc))
+            return row.id, None, False
+
+    results = await gather_bounded(limit, (fetch(r) for r in missing))
+    return {instance_id: server for instance_id, server, ok in results if ok}
+
+
+def _apply(
+    row: _Row,
+    server: CloudInstance | None,
+    confirmed: bool,
+    last_command: InstanceCommandType | None,
+    now: datetime,
+) -> InstanceState | None:
+    """Apply §2.3 to ``row``; returns the state to port-check towards, if any."""
+    if row.state is InstanceState.DELETED:
+        row.deleted_at = now  # VISA's updateAll: a DELETED instance is soft-deleted
+        return None
+    if row.compute_id is None or (server is None and not confirmed):
+        return None  # no server yet, or not known whether it still exists
     change = next_instance_state(server, last_command)
     if change.update_ip:
-        instance.ip_address = change.ip_address
+        row.ip_address = change.ip_address
     if change.state is None:
-        return outcome
+        return None
     if change.state is InstanceState.DELETED:
-        instance.state = InstanceState.DELETED
-        instance.deleted_at = now
-        return outcome
-    new_state: InstanceState = change.state
-    image = instance.plan.image if instance.plan is not None else None
-    if change.port_check and image is not None:
-        result = await check_ports(
-            instance,
-            image,
-            preference=ctx.settings.instance_default_protocol.value,
-            rdp=rdp,
-            seconds=ctx.port_timeout,
-            probe=ctx.probe,
-        )
-        new_state = result.state
+        row.state = InstanceState.DELETED
+        row.deleted_at = now
+        return None
+    if change.port_check:
+        return change.state
+    _set_state(row, change.state, now)
+    return None
+
+
+def _set_state(row: _Row, state: InstanceState, now: datetime) -> None:
+    if row.active_at is None and row.previous in _BECOMING_ACTIVE and state in _ACTIVE:
+        row.active_at = now
+    row.state = state
+
+
+async def _check_ports(
+    ctx: EngineContext,
+    catalogue: _Catalogue,
+    checks: list[tuple[_Row, InstanceState]],
+    now: datetime,
+    limit: int,
+) -> None:
+    """Port-check the rows (each (address, port) probed once, ``limit`` probes at a time).
+
+    What to probe and what the open ports mean depend only on the image and the VDI protocol:
+    worked out once per such pair (and per set of open ports), not once per instance.
+    """
+    preference = ctx.settings.instance_default_protocol.value
+    kinds: dict[tuple[int, int | None], tuple[Image, list[Protocol], list[int]]] = {}
+    plans: list[tuple[_Row, InstanceState, tuple[int, int | None] | None]] = []
+    targets: set[tuple[str, int]] = set()
+    for row, wanted in checks:
+        image = catalogue.images.get(row.image_id) if row.image_id is not None else None
+        if image is None:
+            plans.append((row, wanted, None))
+            continue
+        key = (image.id, row.vdi_protocol_id)
+        if key not in kinds:
+            chosen = catalogue.protocols.get(row.vdi_protocol_id or 0)
+            required = required_protocols(chosen, image, preference, catalogue.rdp)
+            kinds[key] = (image, required, ports_to_probe(required, image))
+        plans.append((row, wanted, key))
+        if row.ip_address:
+            targets.update((row.ip_address, port) for port in kinds[key][2])
+    opened: dict[str, set[int]] = {}
+    for host, port in await _probe(ctx.probe, sorted(targets), ctx.port_timeout, limit):
+        opened.setdefault(host, set()).add(port)
+    outcomes: dict[tuple[tuple[int, int | None], frozenset[int]], PortCheck] = {}
+    for row, wanted, kind in plans:
+        if kind is None:
+            _set_state(row, wanted, now)
+            continue
+        if not row.ip_address:
+            _set_state(row, InstanceState.STARTING, now)
+            continue
+        found = frozenset(opened.get(row.ip_address, ()))
+        result = outcomes.get((kind, found))
+        if result is None:
+            image, required, _ = kinds[kind]
+            result = outcomes[kind, found] = port_check_outcome(required, image, set(found))
         if result.active_protocols is not None:
-            instance.active_protocols = result.active_protocols
-    if (
-        instance.active_at is None
-        and outcome.previous in (InstanceState.BUILDING, InstanceState.STARTING)
-        and new_state in (InstanceState.ACTIVE, InstanceState.PARTIALLY_ACTIVE)
-    ):
-        instance.active_at = now
-    instance.state = new_state
-    return outcome
+            row.active_protocols = result.active_protocols
+        _set_state(row, result.state, now)
 
 
-async def _save(ctx: EngineContext, changed: list[_Outcome], report: SyncReport) -> None:
-    """One bulk UPDATE for the page, guarded by the state read (a user action meanwhile wins)."""
+async def _probe(
+    probe: PortProbe, targets: list[tuple[str, int]], seconds: float, limit: int
+) -> set[tuple[str, int]]:
+    """The open ones among ``targets``: ``limit`` workers, no task per probe."""
+    opened: set[tuple[str, int]] = set()
+    pending = iter(targets)
+
+    async def worker() -> None:
+        for host, port in pending:
+            if await probe(host, port, seconds):
+                opened.add((host, port))
+
+    await asyncio.gather(*(worker() for _ in range(min(limit, len(targets)))))
+    return opened
+
+
+async def _save(ctx: EngineContext, changed: list[_Row], report: SyncReport) -> None:
+    """One bulk UPDATE for the page, guarded by the state read (a user action meanwhile wins);
+    then the changes that were applied are announced."""
     now = ctx.clock.now()
     table = cast(Table, Instance.__table__)
     statement = (
@@ -261,25 +397,39 @@ async def _save(ctx: EngineContext, changed: list[_Outcome], report: SyncReport)
     )
     rows = [
         {
-            "b_id": o.instance.id,
-            "b_previous": o.previous.value,
-            "b_state": o.instance.state.value,
-            "b_ip": o.instance.ip_address,
-            "b_protocols": o.instance.active_protocols,
-            "b_active_at": o.instance.active_at,
-            "b_deleted_at": o.instance.deleted_at,
+            "b_id": r.id,
+            "b_previous": r.previous.value,
+            "b_state": r.state.value,
+            "b_ip": r.ip_address,
+            "b_protocols": r.active_protocols,
+            "b_active_at": r.active_at,
+            "b_deleted_at": r.deleted_at,
             "b_updated_at": now,
         }
-        for o in changed
+        for r in changed
     ]
-    deleted = [o.instance.id for o in changed if o.instance.state is InstanceState.DELETED]
+    deleted = [r.id for r in changed if r.state is InstanceState.DELETED]
+    moved = {r.id: r for r in changed if r.state != r.previous}
     async with ctx.sessions() as session:
         await session.execute(statement, rows)
         await free_booking_tokens(session, deleted)
         await session.commit()
+        # the events: the moved instances as saved, with their owner and VDI protocol
+        saved: list[Any] = []
+        if moved:
+            saved = list(
+                await session.scalars(
+                    select(Instance)
+                    .where(Instance.id.in_(list(moved)))
+                    .options(selectinload(Instance.members), joinedload(Instance.vdi_protocol))
+                    .order_by(Instance.id)
+                )
+            )
     report.changed += len(changed)
     notices: list[Notice] = [
-        notice(ctx, o.instance, o.previous, None) for o in changed if o.instance.state != o.previous
+        notice(ctx, instance, moved[instance.id].previous, None)
+        for instance in saved
+        if instance.state is moved[instance.id].state
     ]
     await announce(ctx, notices)
 

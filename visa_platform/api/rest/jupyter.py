@@ -7,17 +7,17 @@ from typing import Annotated, Any
 from pydantic import StringConstraints
 from quart import Blueprint
 from quart_schema import document_request
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 
 from visa_platform.api.auth import authenticated
 from visa_platform.api.context import db, parse_body
 from visa_platform.api.rest.envelope import envelope
 from visa_platform.api.rest.instance_dto import instance_dto
 from visa_platform.api.rest.instances import _Body, _instance_and_access
-from visa_platform.db.models import InstanceExpiration, InstanceJupyterSession
+from visa_platform.db.models import InstanceJupyterSession
 from visa_platform.db.types import utcnow
 from visa_platform.domain.errors import NotFound
-from visa_platform.services import authorization, instances
+from visa_platform.services import authorization, instances, lifecycle
 
 blueprint = Blueprint("jupyter", __name__)
 
@@ -38,10 +38,7 @@ async def jupyter_instance(reference: str) -> dict[str, Any]:
         raise NotFound("instance not found")
     session = db()
     instance.last_seen_at = utcnow()
-    instance.expiration_date = None
-    await session.execute(
-        delete(InstanceExpiration).where(InstanceExpiration.instance_id == instance.id)
-    )
+    await lifecycle.on_instance_activated(session, instance.id)
     await session.commit()
     return envelope(instance_dto(instance, access, user))
 
