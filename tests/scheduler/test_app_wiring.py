@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -96,6 +97,11 @@ async def test_notifications_live_with_the_app(
             "notification_email_adapter_from_email_address": "visa@example.org",
         }
     )
+    quiet = create_app(settings)  # no channel: no worker, the outbox table is never polled
+    async with quiet.test_app():
+        assert runtime(quiet).notifications.channels == {}
+        assert not [t for t in asyncio.all_tasks() if t.get_name().startswith("visa-notif")]
+
     app = create_app(emailing)
     state = runtime(app)
     assert state.notifications.channels == {}  # not serving: nothing can be sent

@@ -171,8 +171,12 @@ class NotificationDispatcher:
     # -- life -------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Start the workers (deliveries queued before, or left in the store, are sent now)."""
-        if self._tasks or self._closed:
+        """Start the workers (deliveries queued before, or left in the store, are sent now).
+
+        Without a channel there is nothing to deliver: no worker starts, and the store is not
+        polled (on SQLite its claiming transactions would only compete with requests).
+        """
+        if self._tasks or self._closed or not self.channels:
             return
         loop = asyncio.get_running_loop()
         self._tasks = [
