@@ -43,6 +43,7 @@ def create_app(settings: Settings | None = None, *, plugins: PluginHost | None =
     from visa_platform.api.context import close_db
     from visa_platform.api.graphql.blueprint import blueprint as graphql_blueprint
     from visa_platform.api.rest import BLUEPRINTS
+    from visa_platform.api.rest.api_docs import VisaOpenAPIProvider
     from visa_platform.api.ws import gateway
 
     QuartSchema(
@@ -50,7 +51,8 @@ def create_app(settings: Settings | None = None, *, plugins: PluginHost | None =
         openapi_path=f"{API_PREFIX}/openapi.json",
         redoc_ui_path=None,
         scalar_ui_path=None,
-        swagger_ui_path=None,
+        swagger_ui_path=None,  # ours is /api/docs (api/rest/api_docs.py): no CDN
+        openapi_provider_class=VisaOpenAPIProvider,
         info={"title": "VISA platform API", "version": __version__},
         security_schemes={
             "bearer": {"type": "http", "scheme": "bearer"},

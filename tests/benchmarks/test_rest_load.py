@@ -3,7 +3,7 @@
 Prints requests/s and p50/p99 latency for GET /api/account, GET /api/account/instances (a user
 with 20 instances, each with members and an experiment) and POST /api/account/instances, as
 ratios to GET /api/health measured in the same run, and the SQL statements per request (counted
-in-process with the same data).
+in-process on the same database after the load).
 """
 
 from __future__ import annotations
@@ -105,13 +105,48 @@ async def drive(client: httpx.AsyncClient, method: str, path: str, **options: An
     return latencies
 
 
-def summary(name: str, latencies: list[float], elapsed: float, baseline: float | None) -> str:
+def summary(
+    name: str, latencies: list[float], elapsed: float, baseline: float | None, statements: int
+) -> str:
     ordered = sorted(latencies)
     rate = len(ordered) / elapsed
     p50 = statistics.median(ordered) * 1000
     p99 = ordered[int(len(ordered) * 0.99) - 1] * 1000
     ratio = f"{rate / baseline:.2f}x health" if baseline else "baseline"
-    return f"{name:<32} {rate:8.0f} req/s  p50 {p50:6.1f} ms  p99 {p99:6.1f} ms  ({ratio})"
+    return (
+        f"{name:<32} {rate:8.0f} req/s  p50 {p50:6.1f} ms  p99 {p99:6.1f} ms"
+        f"  {statements:3d} SQL/request  ({ratio})"
+    )
+
+
+async def statements_per_request(settings: Any, cases: list[tuple[Any, ...]]) -> list[int]:
+    """SQL statements of one request of each case, in-process on the same data (in order)."""
+    from sqlalchemy import event
+
+    from visa_platform.app import create_app
+    from visa_platform.runtime import runtime
+
+    counts = []
+    app = create_app(settings)
+    async with app.test_app() as test_app:
+        client = test_app.test_client()
+        engine = runtime(app).engine.sync_engine  # type: ignore[union-attr]
+        statements: list[str] = []
+
+        def count(*args: Any) -> None:
+            statements.append(args[2])
+
+        for _, method, path, options in cases:
+            await client.open(path, method=method, **options)  # warm caches (the principal)
+            statements.clear()
+            event.listen(engine, "before_cursor_execute", count)
+            try:
+                response = await client.open(path, method=method, **options)
+            finally:
+                event.remove(engine, "before_cursor_execute", count)
+            assert response.status_code < 300, (path, response.status_code)
+            counts.append(len(statements))
+    return counts
 
 
 @pytest.mark.bench
@@ -175,14 +210,19 @@ async def test_portal_api_under_load(test_database: TestDatabase, tmp_path: Path
                     {"headers": token, "json": creation(plan, ["e-1"])},
                 ),
             ]
-            baseline = None
-            for name, method, path, options in cases:
+            runs = []
+            for _, method, path, options in cases:
                 start = time.perf_counter()
                 latencies = await drive(client, method, path, **options)
-                elapsed = time.perf_counter() - start
-                rate = len(latencies) / elapsed
-                lines.append(summary(name, latencies, elapsed, baseline))
-                baseline = baseline or rate
+                runs.append((latencies, time.perf_counter() - start))
+            # counted after the load (so it does not change the data under load)
+            counts = await statements_per_request(settings, cases)
+            baseline = None
+            for (name, *_), (latencies, elapsed), statements in zip(
+                cases, runs, counts, strict=True
+            ):
+                lines.append(summary(name, latencies, elapsed, baseline, statements))
+                baseline = baseline or len(latencies) / elapsed
     finally:
         server.send_signal(signal.SIGTERM)
         await asyncio.wait_for(server.wait(), 30)

@@ -46,7 +46,13 @@ async def read_json() -> Any:
     """The request body as JSON; malformed or missing JSON is a clear 400 (the original: 500)."""
     from quart import request
 
-    body = await request.get_data(as_text=True)
+    raw = await request.get_data(as_text=False)
+    try:
+        body = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+    except UnicodeDecodeError as exc:
+        raise BadRequest(
+            f"the request body is not UTF-8: {exc.reason} at byte {exc.start}"
+        ) from None
     if not body.strip():
         raise BadRequest("a JSON request body is required")
     import json

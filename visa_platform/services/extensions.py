@@ -1,7 +1,8 @@
 """Extension requests: an owner asks for more lifetime (spec/domain.md §3.5, api.md §3.4).
 
-Emails to the administrators and the owner arrive with the notification channels of the
-lifecycle engine; the rules (one pending request, automatic acceptance by image) are here.
+The rules (one pending request, automatic acceptance by image) are here, and the emails a new
+request sends (spec/domain.md §6.1 #6 to the administrators, #7 to the owner when it was
+accepted at once); the caller queues them after its commit.
 """
 
 from __future__ import annotations
@@ -17,8 +18,11 @@ from visa_platform.db.types import utcnow
 from visa_platform.domain.enums import (
     ImageAutoAcceptExtensionRequest,
     InstanceExtensionRequestState,
+    InstanceMemberRole,
 )
 from visa_platform.domain.errors import BadRequest
+from visa_platform.notifications import messages
+from visa_platform.notifications.model import Notification
 
 
 async def pending(session: AsyncSession, instance: Instance) -> InstanceExtensionRequest | None:
@@ -83,3 +87,53 @@ async def request_extension(
         request.handler_comments = "Accepted automatically"
     await session.flush()
     return request, True
+
+
+def request_emails(
+    instance: Instance,
+    request: InstanceExtensionRequest,
+    owner_roles: frozenset[str],
+    settings: Settings,
+) -> list[Notification]:
+    """#6 to the ADMIN address (`` (automatically accepted)`` when it was) and, for an automatic
+    acceptance, #7 to the owner with the administrators in copy. Needs the instance as
+    ``services.instances.load`` gives it (members with users, plan with image and flavour)."""
+    owner_user = next(
+        (m.user for m in instance.members if m.role is InstanceMemberRole.OWNER), None
+    )
+    if owner_user is None:
+        return []
+    owner = messages.Person.of(owner_user, owner_roles)
+    info = messages.InstanceInfo(id=instance.id, uid=instance.uid, name=instance.name)
+    plan = instance.plan
+    image = plan.image if plan is not None else None
+    flavour = plan.flavour if plan is not None else None
+    accepted = request.state is InstanceExtensionRequestState.ACCEPTED
+    found: list[Notification | None] = [
+        messages.extension_requested(
+            messages.ExtensionRequestInfo(
+                instance=info,
+                owner=owner,
+                employer=owner_user.affiliation.name if owner_user.affiliation else None,
+                created_at=request.created_at or utcnow(),
+                termination_date=request.original_termination_date,
+                flavour=flavour.name if flavour is not None else None,
+                image=image.name if image is not None else None,
+                image_version=image.version if image is not None else None,
+                comments=request.comments,
+            ),
+            auto_accepted=accepted,
+        )
+    ]
+    if accepted:
+        found.append(
+            messages.extension_handled(
+                owner,
+                info,
+                accepted=True,
+                termination_date=request.extension_date,
+                handler_comments=request.handler_comments,
+                limits=messages.Limits.from_settings(settings),
+            )
+        )
+    return [n for n in found if n is not None]

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from visa_platform.config import Settings
 from visa_platform.db.models import (
@@ -52,17 +52,19 @@ UID_ALPHABET = string.ascii_letters + string.digits
 UID_LENGTH = 8
 
 LOAD_INSTANCE = (
-    selectinload(Instance.members).selectinload(InstanceMember.user).selectinload(User.affiliation),
-    selectinload(Instance.experiments).selectinload(Experiment.proposal),
-    selectinload(Instance.experiments).selectinload(Experiment.instrument),
-    selectinload(Instance.plan).selectinload(Plan.image).selectinload(Image.protocols),
-    selectinload(Instance.plan).selectinload(Plan.image).selectinload(Image.default_vdi_protocol),
-    selectinload(Instance.plan).selectinload(Plan.image).selectinload(Image.secondary_vdi_protocol),
-    selectinload(Instance.plan)
-    .selectinload(Plan.flavour)
+    # collections: one SELECT ... IN each; their many-to-one ends ride along in a JOIN
+    selectinload(Instance.members).joinedload(InstanceMember.user).joinedload(User.affiliation),
+    selectinload(Instance.experiments).joinedload(Experiment.proposal),
+    selectinload(Instance.experiments).joinedload(Experiment.instrument),
+    # many-to-one: joined to the instance rows themselves
+    joinedload(Instance.plan).joinedload(Plan.image).selectinload(Image.protocols),
+    joinedload(Instance.plan).joinedload(Plan.image).joinedload(Image.default_vdi_protocol),
+    joinedload(Instance.plan).joinedload(Plan.image).joinedload(Image.secondary_vdi_protocol),
+    joinedload(Instance.plan)
+    .joinedload(Plan.flavour)
     .selectinload(Flavour.devices)
-    .selectinload(FlavourDevice.device_pool),
-    selectinload(Instance.vdi_protocol),
+    .joinedload(FlavourDevice.device_pool),
+    joinedload(Instance.vdi_protocol),
 )
 """Everything an InstanceDto shows, in a fixed number of queries whatever the number of rows."""
 
@@ -94,18 +96,22 @@ def parse_reference(reference: str) -> tuple[str, int | str]:
     raise NotFound("instance not found")
 
 
-async def load(session: AsyncSession, ids: Sequence[int]) -> list[Instance]:
-    """Instances with everything their DTO needs, in the order of ``ids``."""
+async def load(
+    session: AsyncSession, ids: Sequence[int], *, refresh: bool = True
+) -> list[Instance]:
+    """Instances with everything their DTO needs, in the order of ``ids`` (5 statements).
+
+    ``refresh`` overwrites what the session already holds of these rows (needed after a change
+    made around the ORM, such as a member row added for an accepted invitation). Reads at the
+    start of a request pass ``refresh=False``: there is nothing stale to overwrite, and
+    re-populating every loaded object costs time on the busiest listings.
+    """
     if not ids:
         return []
-    rows = (
-        await session.scalars(
-            select(Instance)
-            .options(*LOAD_INSTANCE)
-            .where(Instance.id.in_(ids))
-            .execution_options(populate_existing=True)
-        )
-    ).all()
+    query = select(Instance).options(*LOAD_INSTANCE).where(Instance.id.in_(ids))
+    if refresh:
+        query = query.execution_options(populate_existing=True)
+    rows = (await session.scalars(query)).all()
     by_id = {i.id: i for i in rows}
     return [by_id[i] for i in ids if i in by_id]
 
@@ -119,7 +125,7 @@ async def find(session: AsyncSession, reference: str, *, uid_only: bool = False)
     )
     if found is None:
         raise NotFound("instance not found")
-    return (await load(session, [found]))[0]
+    return (await load(session, [found], refresh=False))[0]
 
 
 async def facts(session: AsyncSession, instances: Sequence[Instance]) -> dict[int, InstanceFacts]:
@@ -138,16 +144,17 @@ async def access_to(session: AsyncSession, caller: Caller, instance: Instance) -
     return access(caller, (await facts(session, [instance]))[instance.id], utcnow())
 
 
-async def member_instance_ids(session: AsyncSession, user_id: str) -> list[int]:
-    """Non-deleted instances where the user is a member with any role, newest first."""
+async def member_instances(session: AsyncSession, user_id: str) -> list[Instance]:
+    """Non-deleted instances where the user is a member with any role, newest first, loaded as
+    :func:`load` does (one statement fewer than finding the ids first)."""
+    memberships = select(InstanceMember.instance_id).where(InstanceMember.user_id == user_id)
     rows = await session.scalars(
-        select(Instance.id)
-        .join(InstanceMember, InstanceMember.instance_id == Instance.id)
-        .where(InstanceMember.user_id == user_id, Instance.deleted_at.is_(None))
-        .distinct()
+        select(Instance)
+        .options(*LOAD_INSTANCE)
+        .where(Instance.id.in_(memberships), Instance.deleted_at.is_(None))
         .order_by(Instance.id.desc())
     )
-    return list(rows)
+    return list(rows.all())
 
 
 async def count_member_instances(session: AsyncSession, user_id: str) -> int:

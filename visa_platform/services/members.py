@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -9,6 +11,8 @@ from sqlalchemy.orm import selectinload
 from visa_platform.db.models import Instance, InstanceMember, User
 from visa_platform.domain.enums import InstanceMemberRole
 from visa_platform.domain.errors import BadRequest, NotFound
+from visa_platform.notifications import messages
+from visa_platform.notifications.model import Notification
 
 
 def sorted_members(members: list[InstanceMember]) -> list[InstanceMember]:
@@ -43,6 +47,28 @@ async def add(
     session.add(member)
     await session.flush()
     return member
+
+
+async def member_added_email(
+    session: AsyncSession, instance: Instance, member: InstanceMember, settings: Any
+) -> Notification | None:
+    """Email #4 (spec/domain.md §6.1) to the member just added by the owner or an admin.
+
+    ``None`` when the member has no address. Not for the OWNER role (never added this way) and
+    not when an invitation is accepted (``services.sharing`` adds those members itself).
+    """
+    from visa_platform.services.users import active_role_names
+
+    if member.role is InstanceMemberRole.OWNER:
+        return None
+    owner = next((m.user for m in instance.members if m.role is InstanceMemberRole.OWNER), None)
+    return messages.instance_member_added(
+        messages.Person.of(member.user, await active_role_names(session, member.user_id)),
+        messages.InstanceInfo(id=instance.id, uid=instance.uid, name=instance.name),
+        member.role.name,
+        messages.Person.of(owner) if owner is not None else messages.Person(""),
+        messages.Limits.from_settings(settings),
+    )
 
 
 def member_of(instance: Instance, member_id: str) -> InstanceMember:

@@ -3,6 +3,7 @@
 from visa_platform.api.rest import (
     account,
     acm,
+    api_docs,
     bookings,
     configuration,
     experiments,
@@ -34,4 +35,5 @@ BLUEPRINTS = [
     instance_views.blueprint,
     jupyter.blueprint,
     bookings.blueprint,
+    api_docs.blueprint,
 ]

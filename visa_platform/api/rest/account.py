@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from quart import Blueprint
+from quart_schema import document_response
 
 from visa_platform.api.auth import authenticated, require_user
 from visa_platform.api.context import db
 from visa_platform.api.rest import dto
 from visa_platform.api.rest.envelope import envelope
+from visa_platform.api.rest.schemas import Envelope, QuotaDto, TokenDto, UserDto
 from visa_platform.db.models import User
 from visa_platform.services import quotas, tokens, users
 
@@ -17,6 +19,7 @@ blueprint = Blueprint("account", __name__)
 
 
 @blueprint.get("/account")
+@document_response(Envelope[UserDto])
 @authenticated
 async def account() -> dict[str, Any]:
     """The caller as a UserDto with active roles and groups (works for the invalid account)."""
@@ -37,6 +40,7 @@ async def account() -> dict[str, Any]:
 
 
 @blueprint.get("/account/quotas")
+@document_response(Envelope[QuotaDto])
 @authenticated
 async def account_quotas() -> dict[str, Any]:
     """How many instances the caller owns and may still create."""
@@ -44,6 +48,7 @@ async def account_quotas() -> dict[str, Any]:
 
 
 @blueprint.post("/account/clients/<client_id>/auth/token")
+@document_response(Envelope[TokenDto], 201)
 @authenticated
 async def client_token(client_id: str) -> tuple[dict[str, Any], int]:
     """A 15-second single-use ticket to open the event gateway websocket (HTTP 201)."""

@@ -6,15 +6,18 @@ import asyncio
 from typing import Any
 
 from quart import Blueprint
+from quart_schema import document_response
 
 from visa_platform.api.auth import roles_allowed
 from visa_platform.api.context import db, principal, state
+from visa_platform.api.rest.schemas import AcmHealthDto, Envelope, InstanceDto
 from visa_platform.db.engine import ping
 
 blueprint = Blueprint("acm", __name__)
 
 
 @blueprint.get("/acm/health")
+@document_response(Envelope[AcmHealthDto])
 @roles_allowed("APPLICATION_CREDENTIAL")
 async def health() -> dict[str, Any]:
     """HealthReport for monitoring: database reachability.
@@ -42,6 +45,7 @@ async def health() -> dict[str, Any]:
 
 
 @blueprint.get("/acm/instances/<instance_id>")
+@document_response(Envelope[InstanceDto])
 @roles_allowed("INSTANCE_CREDENTIAL")
 async def own_instance(instance_id: str) -> dict[str, Any]:
     """An instance's own description, members removed; only for the instance itself."""

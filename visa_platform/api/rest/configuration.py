@@ -5,16 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from quart import Blueprint, current_app
+from quart_schema import document_response
 from sqlalchemy import select
 
 from visa_platform.api.context import db, state
 from visa_platform.api.rest.envelope import envelope
+from visa_platform.api.rest.schemas import ClientConfiguration, Envelope
 from visa_platform.db.models import Configuration
 
 blueprint = Blueprint("configuration", __name__)
 
 
 @blueprint.get("/configuration")
+@document_response(Envelope[ClientConfiguration])
 async def configuration() -> dict[str, Any]:
     """Login (OIDC) settings, analytics, desktop options, feature switches and site metadata."""
     settings = state().settings

@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from quart import Blueprint, request
+from quart_schema import document_response
 
 from visa_platform.api.auth import authenticated, require_user
 from visa_platform.api.context import db, state
 from visa_platform.api.rest import params
 from visa_platform.api.rest.catalogue_dto import experiment_dto, instrument_dto
 from visa_platform.api.rest.envelope import Page, envelope
+from visa_platform.api.rest.schemas import Envelope, ExperimentDto, InstrumentDto, PagedWithErrors
 from visa_platform.services import experiments
 from visa_platform.services.experiments import ExperimentFilter
 
@@ -35,6 +37,7 @@ def _criteria() -> ExperimentFilter:
 
 
 @blueprint.get("/account/experiments")
+@document_response(PagedWithErrors[ExperimentDto])
 @authenticated
 async def list_experiments() -> dict[str, Any]:
     """A page of the caller's experiments, with ``_metadata`` and the identifiers not found.
@@ -71,6 +74,7 @@ async def list_experiments() -> dict[str, Any]:
 
 
 @blueprint.get("/account/experiments/_count")
+@document_response(Envelope[int])
 @authenticated
 async def count_experiments() -> dict[str, Any]:
     """How many experiments of the caller match the filters (the portal: "any at all?")."""
@@ -80,6 +84,7 @@ async def count_experiments() -> dict[str, Any]:
 
 
 @blueprint.get("/account/experiments/years")
+@document_response(Envelope[list[int]])
 @authenticated
 async def experiment_years() -> dict[str, Any]:
     """Years in which the caller's experiments start, with open-data years when enabled."""
@@ -90,6 +95,7 @@ async def experiment_years() -> dict[str, Any]:
 
 
 @blueprint.get("/account/experiments/instruments")
+@document_response(Envelope[list[InstrumentDto]])
 @authenticated
 async def experiment_instruments() -> dict[str, Any]:
     """Instruments on which the caller has experiments."""

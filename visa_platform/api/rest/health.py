@@ -7,7 +7,9 @@ import logging
 from typing import Any
 
 from quart import Blueprint, current_app
+from quart_schema import document_response
 
+from visa_platform.api.rest.schemas import Envelope, HealthDto
 from visa_platform.db.engine import ping
 from visa_platform.runtime import runtime
 
@@ -19,6 +21,8 @@ DATABASE_TIMEOUT_SECONDS = 5.0
 
 
 @blueprint.get("/health")
+@document_response(Envelope[HealthDto])
+@document_response(Envelope[HealthDto], 503)
 async def health() -> tuple[dict[str, Any], int]:
     """Report the server's and the database's state: 200 when both are OK, 503 otherwise."""
     state = runtime(current_app)

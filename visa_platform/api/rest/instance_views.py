@@ -7,17 +7,26 @@ from typing import Annotated, Any
 
 from pydantic import StringConstraints
 from quart import Blueprint, request
-from quart_schema import document_request
+from quart_schema import document_request, document_response
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import selectinload
 
 from visa_platform.api.auth import authenticated
 from visa_platform.api.context import db, parse_body, state
 from visa_platform.api.rest import params
+from visa_platform.api.rest.bodies import Body
 from visa_platform.api.rest.dto import user_dto
 from visa_platform.api.rest.envelope import Page, envelope
 from visa_platform.api.rest.instance_dto import instance_dto
-from visa_platform.api.rest.instances import _Body, _instance_and_access, caller_context
+from visa_platform.api.rest.instances import _instance_and_access, caller_context
+from visa_platform.api.rest.schemas import (
+    Envelope,
+    ExtensionDto,
+    InstanceDto,
+    Paged,
+    SessionMemberDto,
+    UserDto,
+)
 from visa_platform.db.models import (
     Experiment,
     Instance,
@@ -40,6 +49,7 @@ blueprint = Blueprint("instance_views", __name__)
 
 
 @blueprint.get("/account/instances/<reference>/experiments/team")
+@document_response(Envelope[list[UserDto]])
 @authenticated
 async def experiment_team(reference: str) -> dict[str, Any]:
     """Users on the instance's experiments, by last name (empty for outsiders in open data)."""
@@ -67,6 +77,7 @@ async def experiment_team(reference: str) -> dict[str, Any]:
 
 
 @blueprint.get("/account/instances/<reference>/sessions/active/members")
+@document_response(Envelope[list[SessionMemberDto]])
 @authenticated
 async def active_session_members(reference: str) -> dict[str, Any]:
     """Who is connected to the instance's remote desktop now."""
@@ -110,11 +121,12 @@ def extension_dto(extension: InstanceExtensionRequest) -> dict[str, Any]:
     return {"id": extension.id, "comments": extension.comments, "createdAt": extension.created_at}
 
 
-class ExtensionBody(_Body):
+class ExtensionBody(Body):
     comments: Annotated[str, StringConstraints(max_length=4000)] | None = None
 
 
 @blueprint.get("/account/instances/<reference>/extension")
+@document_response(Envelope[ExtensionDto | None])
 @authenticated
 async def get_extension(reference: str) -> dict[str, Any]:
     instance, access, _, _ = await _instance_and_access(reference)
@@ -124,6 +136,7 @@ async def get_extension(reference: str) -> dict[str, Any]:
 
 
 @blueprint.post("/account/instances/<reference>/extension")
+@document_response(Envelope[ExtensionDto])
 @authenticated
 @document_request(ExtensionBody)
 async def request_extension(reference: str) -> dict[str, Any]:
@@ -138,7 +151,12 @@ async def request_extension(reference: str) -> dict[str, Any]:
     extension, created = await extensions.request_extension(
         session, instance, body.comments, roles, state().settings
     )
+    emails = (
+        extensions.request_emails(instance, extension, roles, state().settings) if created else []
+    )
     await session.commit()
+    for email in emails:
+        state().notifications.notify(email)
     if created:
         await state().broker.publish(Event("admin:extension_requests_changed", to_role("ADMIN")))
     return envelope(extension_dto(extension))
@@ -154,6 +172,7 @@ SUPPORT_ORDER = {
 
 
 @blueprint.get("/account/instances/support")
+@document_response(Paged[InstanceDto])
 @authenticated
 async def support_instances() -> dict[str, Any]:
     """Instances a support user may help with, paged, by the first of their support roles."""
@@ -222,7 +241,7 @@ async def support_instances() -> dict[str, Any]:
             .limit(paging.limit)
         )
     )
-    loaded = await instances.load(session, page_ids)
+    loaded = await instances.load(session, page_ids, refresh=False)
     facts = await instances.facts(session, loaded)
     return envelope(
         [instance_dto(i, authorization.access(caller, facts[i.id], now), user) for i in loaded],

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
-from pydantic.alias_generators import to_camel
+from pydantic import Field, StringConstraints
 from quart import Blueprint, request
-from quart_schema import document_request
+from quart_schema import document_request, document_response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from visa_platform.api.auth import authenticated, require_user
 from visa_platform.api.context import db, parse_body, state
+from visa_platform.api.rest.bodies import Body, Long
 from visa_platform.api.rest.envelope import envelope
 from visa_platform.api.rest.instance_dto import (
     command_dto,
@@ -18,6 +20,15 @@ from visa_platform.api.rest.instance_dto import (
     invitation_dto,
     member_dto,
     state_dto,
+)
+from visa_platform.api.rest.schemas import (
+    Envelope,
+    InstanceCommandDto,
+    InstanceDto,
+    InstanceStateDto,
+    InvitationDto,
+    MemberDto,
+    TokenDto,
 )
 from visa_platform.db.models import Instance, User
 from visa_platform.db.types import utcnow
@@ -35,27 +46,23 @@ Comments = Annotated[str, StringConstraints(max_length=2500)]
 ScreenSize = Annotated[int, Field(ge=1, le=16384)]
 
 
-class _Body(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
-
-
-class CreationBody(_Body):
+class CreationBody(Body):
     """InstanceCreatorDto."""
 
     name: Name
     comments: Comments | None = None
-    plan_id: int
-    lifetime_minutes: int | None = None
+    plan_id: Long
+    lifetime_minutes: Long | None = None
     screen_width: ScreenSize
     screen_height: ScreenSize
     accepted_terms: bool
     experiments: list[Annotated[str, StringConstraints(max_length=32)]] | None = None
     keyboard_layout: Annotated[str, StringConstraints(min_length=1, max_length=100)]
-    vdi_protocol_id: int | None = None
-    booking_token_id: int | None = None
+    vdi_protocol_id: Long | None = None
+    booking_token_id: Long | None = None
 
 
-class UpdateBody(_Body):
+class UpdateBody(Body):
     """InstanceUpdatorDto."""
 
     name: Name
@@ -64,15 +71,15 @@ class UpdateBody(_Body):
     screen_height: ScreenSize
     keyboard_layout: Annotated[str, StringConstraints(min_length=1, max_length=250)]
     unrestricted_access: bool
-    vdi_protocol_id: int
+    vdi_protocol_id: Long
 
 
-class MemberBody(_Body):
+class MemberBody(Body):
     user_id: Annotated[str, StringConstraints(min_length=1, max_length=250)]
     role: InstanceMemberRole
 
 
-class RoleBody(_Body):
+class RoleBody(Body):
     role: InstanceMemberRole
 
 
@@ -112,14 +119,13 @@ def _event(instance: Instance, actor: str) -> InstanceEvent:
 
 
 @blueprint.get("/account/instances")
+@document_response(Envelope[list[InstanceDto]])
 @authenticated
 async def list_instances() -> dict[str, Any]:
     """Every instance the caller is a member of, newest first."""
     caller, user = await caller_context()
     session = db()
-    loaded = await instances.load(
-        session, await instances.member_instance_ids(session, caller.user_id)
-    )
+    loaded = await instances.member_instances(session, caller.user_id)
     facts = await instances.facts(session, loaded)
     now = utcnow()
     return envelope(
@@ -128,12 +134,14 @@ async def list_instances() -> dict[str, Any]:
 
 
 @blueprint.get("/account/instances/_count")
+@document_response(Envelope[int])
 @authenticated
 async def count_instances() -> dict[str, Any]:
     return envelope(await instances.count_member_instances(db(), require_user().user_id))
 
 
 @blueprint.post("/account/instances")
+@document_response(Envelope[InstanceDto])
 @authenticated
 @document_request(CreationBody)
 async def create_instance() -> dict[str, Any]:
@@ -172,6 +180,7 @@ async def create_instance() -> dict[str, Any]:
 
 
 @blueprint.get("/account/instances/<reference>")
+@document_response(Envelope[InstanceDto])
 @authenticated
 async def get_instance(reference: str) -> dict[str, Any]:
     """An instance the caller may see; ``access_token`` accepts an invitation (the caller joins)
@@ -201,6 +210,7 @@ async def get_instance(reference: str) -> dict[str, Any]:
 
 
 @blueprint.get("/account/instances/<reference>/state")
+@document_response(Envelope[InstanceStateDto])
 @authenticated
 async def get_state(reference: str) -> dict[str, Any]:
     instance, access, _, _ = await _instance_and_access(reference)
@@ -209,6 +219,7 @@ async def get_state(reference: str) -> dict[str, Any]:
 
 
 @blueprint.put("/account/instances/<reference>")
+@document_response(Envelope[InstanceDto])
 @authenticated
 @document_request(UpdateBody)
 async def update_instance(reference: str) -> dict[str, Any]:
@@ -238,6 +249,7 @@ async def update_instance(reference: str) -> dict[str, Any]:
 
 
 @blueprint.delete("/account/instances/<reference>")
+@document_response(Envelope[InstanceDto])
 @authenticated
 async def delete_instance(reference: str) -> dict[str, Any]:
     """Delete (or stop, then delete) an instance; owner or admin (checked first, unlike VISA)."""
@@ -258,6 +270,7 @@ ACTIONS = {
 
 
 @blueprint.post("/account/instances/<reference>/actions/<action>")
+@document_response(Envelope[InstanceDto])
 @authenticated
 async def instance_action(reference: str, action: str) -> dict[str, Any]:
     """Queue start, shutdown or reboot (no body)."""
@@ -275,6 +288,7 @@ async def instance_action(reference: str, action: str) -> dict[str, Any]:
 
 
 @blueprint.get("/account/instances/<reference>/history")
+@document_response(Envelope[list[InstanceCommandDto]])
 @authenticated
 async def instance_history(reference: str) -> dict[str, Any]:
     instance, access, _, _ = await _instance_and_access(reference)
@@ -283,6 +297,7 @@ async def instance_history(reference: str) -> dict[str, Any]:
 
 
 @blueprint.get("/account/instances/<reference>/members")
+@document_response(Envelope[list[MemberDto]])
 @authenticated
 async def list_members(reference: str) -> dict[str, Any]:
     instance, access, _, _ = await _instance_and_access(reference)
@@ -291,6 +306,7 @@ async def list_members(reference: str) -> dict[str, Any]:
 
 
 @blueprint.post("/account/instances/<reference>/members")
+@document_response(Envelope[MemberDto])
 @authenticated
 @document_request(MemberBody)
 async def add_member(reference: str) -> dict[str, Any]:
@@ -299,11 +315,14 @@ async def add_member(reference: str) -> dict[str, Any]:
     authorization.require_owner_or_admin(access)
     session = db()
     member = await members.add(session, instance, body.user_id, body.role)
+    email = await members.member_added_email(session, instance, member, state().settings)
     await session.commit()
+    state().notifications.notify(email)
     return envelope(member_dto(member))
 
 
 @blueprint.put("/account/instances/<reference>/members/<member_id>")
+@document_response(Envelope[MemberDto])
 @authenticated
 @document_request(RoleBody)
 async def update_member(reference: str, member_id: str) -> dict[str, Any]:
@@ -318,6 +337,7 @@ async def update_member(reference: str, member_id: str) -> dict[str, Any]:
 
 
 @blueprint.delete("/account/instances/<reference>/members/<member_id>")
+@document_response(Envelope[None])
 @authenticated
 async def remove_member(reference: str, member_id: str) -> dict[str, Any]:
     instance, access, _, _ = await _instance_and_access(reference)
@@ -332,13 +352,14 @@ async def remove_member(reference: str, member_id: str) -> dict[str, Any]:
 # -- sharing -------------------------------------------------------------------------------
 
 
-class InvitationBody(_Body):
-    id: int | None = None
+class InvitationBody(Body):
+    id: Long | None = None
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=250)]
     role: InstanceMemberRole
 
 
 @blueprint.post("/account/instances/<uid>/auth/token")
+@document_response(Envelope[TokenDto], 201)
 @authenticated
 async def desktop_ticket(uid: str) -> tuple[dict[str, Any], int]:
     """A 15-second single-use ticket for the remote desktop (HTTP 201)."""
@@ -352,6 +373,7 @@ async def desktop_ticket(uid: str) -> tuple[dict[str, Any], int]:
 
 
 @blueprint.post("/account/instances/<uid>/auth/token/<public_token>")
+@document_response(Envelope[TokenDto], 201)
 @authenticated
 async def public_desktop_ticket(uid: str, public_token: str) -> tuple[dict[str, Any], int]:
     """A desktop ticket through the instance's public link (HTTP 201)."""
@@ -372,41 +394,48 @@ async def _owned(reference: str) -> tuple[Instance, Access, User | None]:
     return instance, access, user
 
 
+async def _change_owned(
+    reference: str, change: Callable[[AsyncSession, Instance], Awaitable[object]]
+) -> dict[str, Any]:
+    """Apply ``change`` to the caller's own instance, commit, answer the InstanceDto."""
+    instance, access, user = await _owned(reference)
+    session = db()
+    await change(session, instance)
+    await session.commit()
+    return envelope(instance_dto(instance, access, user))
+
+
 @blueprint.post("/account/instances/<reference>/public_access_token")
+@document_response(Envelope[InstanceDto])
 @authenticated
 @document_request(RoleBody)
 async def create_public_link(reference: str) -> dict[str, Any]:
-    body = await parse_body(RoleBody)
-    instance, access, user = await _owned(reference)
-    session = db()
-    await sharing.create_public_link(session, instance, body.role)
-    await session.commit()
-    return envelope(instance_dto(instance, access, user))
+    role = (await parse_body(RoleBody)).role
+    return await _change_owned(
+        reference, lambda session, instance: sharing.create_public_link(session, instance, role)
+    )
 
 
 @blueprint.put("/account/instances/<reference>/public_access_token")
+@document_response(Envelope[InstanceDto])
 @authenticated
 @document_request(RoleBody)
 async def change_public_link(reference: str) -> dict[str, Any]:
-    body = await parse_body(RoleBody)
-    instance, access, user = await _owned(reference)
-    session = db()
-    await sharing.change_public_link(session, instance, body.role)
-    await session.commit()
-    return envelope(instance_dto(instance, access, user))
+    role = (await parse_body(RoleBody)).role
+    return await _change_owned(
+        reference, lambda session, instance: sharing.change_public_link(session, instance, role)
+    )
 
 
 @blueprint.delete("/account/instances/<reference>/public_access_token")
+@document_response(Envelope[InstanceDto])
 @authenticated
 async def remove_public_link(reference: str) -> dict[str, Any]:
-    instance, access, user = await _owned(reference)
-    session = db()
-    await sharing.remove_public_link(session, instance)
-    await session.commit()
-    return envelope(instance_dto(instance, access, user))
+    return await _change_owned(reference, sharing.remove_public_link)
 
 
 @blueprint.get("/account/instances/<reference>/personal_access_tokens")
+@document_response(Envelope[list[InvitationDto]])
 @authenticated
 async def list_invitations(reference: str) -> dict[str, Any]:
     instance, _, _ = await _owned(reference)
@@ -415,6 +444,7 @@ async def list_invitations(reference: str) -> dict[str, Any]:
 
 
 @blueprint.post("/account/instances/<reference>/personal_access_tokens")
+@document_response(Envelope[InvitationDto])
 @authenticated
 @document_request(InvitationBody)
 async def create_invitation(reference: str) -> dict[str, Any]:
@@ -427,6 +457,7 @@ async def create_invitation(reference: str) -> dict[str, Any]:
 
 
 @blueprint.put("/account/instances/<reference>/personal_access_tokens/<token_id>")
+@document_response(Envelope[InvitationDto])
 @authenticated
 @document_request(InvitationBody)
 async def update_invitation(reference: str, token_id: str) -> dict[str, Any]:
@@ -442,6 +473,7 @@ async def update_invitation(reference: str, token_id: str) -> dict[str, Any]:
 
 
 @blueprint.delete("/account/instances/<reference>/personal_access_tokens/<token_id>")
+@document_response(Envelope[bool])
 @authenticated
 async def delete_invitation(reference: str, token_id: str) -> dict[str, Any]:
     instance, _, _ = await _owned(reference)

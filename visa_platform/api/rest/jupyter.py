@@ -6,14 +6,16 @@ from typing import Annotated, Any
 
 from pydantic import StringConstraints
 from quart import Blueprint
-from quart_schema import document_request
+from quart_schema import document_request, document_response
 from sqlalchemy import select, update
 
 from visa_platform.api.auth import authenticated
 from visa_platform.api.context import db, parse_body
+from visa_platform.api.rest.bodies import Body
 from visa_platform.api.rest.envelope import envelope
 from visa_platform.api.rest.instance_dto import instance_dto
-from visa_platform.api.rest.instances import _Body, _instance_and_access
+from visa_platform.api.rest.instances import _instance_and_access
+from visa_platform.api.rest.schemas import Envelope, InstanceDto
 from visa_platform.db.models import InstanceJupyterSession
 from visa_platform.db.types import utcnow
 from visa_platform.domain.errors import NotFound
@@ -24,12 +26,13 @@ blueprint = Blueprint("jupyter", __name__)
 Identifier = Annotated[str, StringConstraints(min_length=1, max_length=150)]
 
 
-class NotebookBody(_Body):
+class NotebookBody(Body):
     kernel_id: Identifier
     session_id: Identifier
 
 
 @blueprint.get("/jupyter/instances/<reference>")
+@document_response(Envelope[InstanceDto])
 @authenticated
 async def jupyter_instance(reference: str) -> dict[str, Any]:
     """The instance for its owner; counts as activity (and cancels an inactivity expiry)."""
@@ -44,6 +47,7 @@ async def jupyter_instance(reference: str) -> dict[str, Any]:
 
 
 @blueprint.post("/jupyter/instances/<reference>/notebook/open")
+@document_response(Envelope[None])
 @authenticated
 @document_request(NotebookBody)
 async def notebook_open(reference: str) -> dict[str, Any]:
@@ -65,6 +69,7 @@ async def notebook_open(reference: str) -> dict[str, Any]:
 
 
 @blueprint.post("/jupyter/instances/<reference>/notebook/close")
+@document_response(Envelope[None])
 @document_request(NotebookBody)
 async def notebook_close(reference: str) -> dict[str, Any]:
     """Anonymous by design (the proxy cleans up sessions of closed browsers)."""

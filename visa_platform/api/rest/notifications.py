@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from quart import Blueprint
+from quart_schema import document_request, document_response
 
 from visa_platform.api.auth import authenticated, require_user
 from visa_platform.api.context import db, principal, read_json
-from visa_platform.api.rest import dto
+from visa_platform.api.rest import dto, params
 from visa_platform.api.rest.envelope import envelope
-from visa_platform.domain.errors import BadRequest
+from visa_platform.api.rest.schemas import Envelope, NotificationId, NotificationsDto
+from visa_platform.domain.errors import BadRequest, NotFound
 from visa_platform.domain.principal import PrincipalKind
 from visa_platform.services import notifications
 
@@ -18,6 +20,7 @@ blueprint = Blueprint("notifications", __name__)
 
 
 @blueprint.get("/notifications")
+@document_response(Envelope[NotificationsDto])
 async def list_notifications() -> dict[str, Any]:
     """Active system notifications; admin counters too when the caller is an administrator."""
     session = db()
@@ -37,6 +40,7 @@ async def list_notifications() -> dict[str, Any]:
 
 
 @blueprint.get("/notifications/acknowledged")
+@document_response(Envelope[list[int]])
 @authenticated
 async def acknowledged() -> dict[str, Any]:
     """Ids of the notifications the caller dismissed."""
@@ -44,12 +48,16 @@ async def acknowledged() -> dict[str, Any]:
 
 
 @blueprint.post("/notifications/acknowledged")
+@document_request(NotificationId)
+@document_response(Envelope[int])
 @authenticated
 async def acknowledge() -> dict[str, Any]:
     """Dismiss a notification; the body is its id as a bare JSON number."""
     body = await read_json()
     if isinstance(body, bool) or not isinstance(body, int):
         raise BadRequest("the body must be a notification id (a JSON number)")
+    if not 0 < body <= params.MAX_ID:
+        raise NotFound("notification not found")
     session = db()
     result = await notifications.acknowledge(session, require_user().user_id, body)
     await session.commit()

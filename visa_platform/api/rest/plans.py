@@ -6,12 +6,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from quart import Blueprint, request
+from quart_schema import document_response
 
 from visa_platform.api.auth import authenticated, require_user
 from visa_platform.api.context import db, state
 from visa_platform.api.rest import params
 from visa_platform.api.rest.catalogue_dto import plan_dto
 from visa_platform.api.rest.envelope import envelope
+from visa_platform.api.rest.schemas import Envelope, PlanDto
 from visa_platform.db.models import Plan
 from visa_platform.domain.errors import NotFound
 from visa_platform.domain.principal import Principal
@@ -34,6 +36,7 @@ async def _dtos(caller: Principal, found: Sequence[Plan]) -> list[dict[str, Any]
 
 
 @blueprint.get("/plans")
+@document_response(Envelope[list[PlanDto]])
 @authenticated
 async def list_plans() -> dict[str, Any]:
     """Plans the caller may use, by flavour cpu then memory.
@@ -59,6 +62,7 @@ async def list_plans() -> dict[str, Any]:
 
 
 @blueprint.get("/plans/<plan_id>")
+@document_response(Envelope[PlanDto])
 @authenticated
 async def get_plan(plan_id: str) -> dict[str, Any]:
     """One usable plan (numeric id); hidden images and clouds are visible to administrators only."""

@@ -8,11 +8,13 @@ from __future__ import annotations
 from typing import Any
 
 from quart import Blueprint, Response, request
+from quart_schema import DataSource, document_request, document_response
 
 from visa_platform.api.auth import authenticated, roles_allowed
 from visa_platform.api.context import db, state
 from visa_platform.api.rest.envelope import envelope
 from visa_platform.api.rest.instances import caller_context
+from visa_platform.api.rest.schemas import Envelope, Jpeg, ThumbnailUpload
 from visa_platform.domain.errors import BadRequest
 from visa_platform.events.broker import Event, to_users
 from visa_platform.events.instances import owner_of
@@ -26,6 +28,8 @@ def jpeg(data: bytes) -> Response:
 
 
 @blueprint.post("/account/instances/<uid>/thumbnail")
+@document_request(ThumbnailUpload, source=DataSource.FORM_MULTIPART)
+@document_response(Envelope[None])
 @authenticated
 async def upload(uid: str) -> dict[str, Any]:
     """Store the JPEG in the multipart part ``file``; owner or admin."""
@@ -52,6 +56,7 @@ async def upload(uid: str) -> dict[str, Any]:
 
 
 @blueprint.get("/account/instances/<uid>/thumbnail")
+@document_response(Jpeg)
 @authenticated
 async def download(uid: str) -> Response:
     """The thumbnail for its owner or an admin; the placeholder for everyone else."""
@@ -64,6 +69,7 @@ async def download(uid: str) -> Response:
 
 
 @blueprint.get("/instances/<reference>/thumbnail")
+@document_response(Jpeg)
 @roles_allowed("ADMIN")
 async def admin_download(reference: str) -> Response:
     """Any instance's thumbnail, for the admin pages (placeholder when there is none)."""

@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from quart import Blueprint, request
+from quart_schema import document_response
 
 from visa_platform.api.auth import authenticated, roles_allowed
 from visa_platform.api.context import db
 from visa_platform.api.rest import dto
 from visa_platform.api.rest.envelope import envelope
+from visa_platform.api.rest.schemas import Envelope, UserDto
 from visa_platform.domain.errors import NotFound
 from visa_platform.services import directory
 from visa_platform.services.directory import UserProfile
@@ -25,6 +27,7 @@ def _with_roles(found: UserProfile) -> dict[str, Any]:
 
 
 @blueprint.get("/account/users/_search")
+@document_response(Envelope[list[UserDto]])
 @authenticated
 async def search_users() -> dict[str, Any]:
     """Up to 250 activated users whose last name starts with ``name`` (none for an empty name)."""
@@ -33,6 +36,7 @@ async def search_users() -> dict[str, Any]:
 
 
 @blueprint.get("/account/users/support")
+@document_response(Envelope[list[UserDto]])
 @authenticated
 async def support_users() -> dict[str, Any]:
     """Support staff (instrument scientists and control, IT support, scientific computing)."""
@@ -40,6 +44,7 @@ async def support_users() -> dict[str, Any]:
 
 
 @blueprint.get("/account/users/<user_id>")
+@document_response(Envelope[UserDto])
 @roles_allowed(*PROFILE_ROLES)
 async def get_user(user_id: str) -> dict[str, Any]:
     """One user with roles and groups; the id must be digits (else 404, as VISA)."""
