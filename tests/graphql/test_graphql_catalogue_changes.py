@@ -20,20 +20,11 @@ UBUNTU = "8a8c7f1e-0000-4000-8000-000000000001"
 
 @pytest.fixture
 def settings(test_database: TestDatabase, tmp_path: Path, fake_openstack: FakeOpenStack) -> Any:
-    cloud = fake_openstack.parameters()
     return load_settings(
         **settings_overrides(
             test_database,
             tmp_path,
-            default_cloud_provider_type="openstack",
-            cloud_identity_endpoint=cloud["identityEndpoint"],
-            cloud_compute_endpoint=cloud["computeEndpoint"],
-            cloud_image_endpoint=cloud["imageEndpoint"],
-            cloud_network_endpoint=cloud["networkEndpoint"],
-            cloud_application_id=cloud["applicationId"],
-            cloud_application_secret=cloud["applicationSecret"],
-            cloud_address_provider=cloud["addressProvider"],
-            cloud_address_provider_uuid=cloud["addressProviderUUID"],
+            **fake_openstack.default_cloud_settings(),
         )
     )
 

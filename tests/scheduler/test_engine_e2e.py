@@ -31,7 +31,6 @@ LAYOUT = "en-gb-qwerty"
 
 @pytest.fixture
 def settings(test_database: TestDatabase, tmp_path: Path, fake_openstack: FakeOpenStack) -> Any:
-    cloud = fake_openstack.parameters()
     return load_settings(
         database_url=test_database.url,
         database_schema=test_database.schema,
@@ -42,15 +41,7 @@ def settings(test_database: TestDatabase, tmp_path: Path, fake_openstack: FakeOp
         client_config_desktop_keyboard_layouts=[
             {"layout": LAYOUT, "name": "English (UK)", "selected": True}
         ],
-        default_cloud_provider_type="openstack",
-        cloud_identity_endpoint=cloud["identityEndpoint"],
-        cloud_compute_endpoint=cloud["computeEndpoint"],
-        cloud_image_endpoint=cloud["imageEndpoint"],
-        cloud_network_endpoint=cloud["networkEndpoint"],
-        cloud_application_id=cloud["applicationId"],
-        cloud_application_secret=cloud["applicationSecret"],
-        cloud_address_provider=cloud["addressProvider"],
-        cloud_address_provider_uuid=cloud["addressProviderUUID"],
+        **fake_openstack.default_cloud_settings(),
         cloud_server_name_prefix="E2E",
         instance_port_check_timeout_ms=300,
     )

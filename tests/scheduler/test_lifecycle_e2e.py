@@ -50,7 +50,6 @@ def settings(
     fake_openstack: FakeOpenStack,
     smtp_server: SmtpServer,
 ) -> Any:
-    cloud = fake_openstack.parameters()
     return load_settings(
         database_url=test_database.url,
         database_schema=test_database.schema,
@@ -61,15 +60,7 @@ def settings(
         client_config_desktop_keyboard_layouts=[
             {"layout": LAYOUT, "name": "English (UK)", "selected": True}
         ],
-        default_cloud_provider_type="openstack",
-        cloud_identity_endpoint=cloud["identityEndpoint"],
-        cloud_compute_endpoint=cloud["computeEndpoint"],
-        cloud_image_endpoint=cloud["imageEndpoint"],
-        cloud_network_endpoint=cloud["networkEndpoint"],
-        cloud_application_id=cloud["applicationId"],
-        cloud_application_secret=cloud["applicationSecret"],
-        cloud_address_provider=cloud["addressProvider"],
-        cloud_address_provider_uuid=cloud["addressProviderUUID"],
+        **fake_openstack.default_cloud_settings(),
         cloud_server_name_prefix="LC",
         notification_email_adapter_enabled=True,
         notification_email_adapter_host="127.0.0.1",

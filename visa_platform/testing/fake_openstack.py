@@ -170,6 +170,17 @@ class FakeOpenStack(FakeHttpServer):
     def network_endpoint(self) -> str:
         return f"{self.url}/network"
 
+    def default_cloud_settings(self) -> dict[str, str]:
+        """``load_settings`` keywords for a default cloud on this fake (``VISA_CLOUD_*``)."""
+        from visa_platform.compute.clients import DEFAULT_CLOUD_PARAMETERS
+
+        parameters = self.parameters()
+        return {"default_cloud_provider_type": "openstack"} | {
+            name: parameters[key]
+            for key, name in DEFAULT_CLOUD_PARAMETERS.items()
+            if key in parameters
+        }
+
     def parameters(self, auth: str = "application_credential") -> dict[str, str]:
         """``cloud_provider_configuration`` parameters (``auth``: or ``password``)."""
         params = {
