@@ -80,6 +80,7 @@ async def _open() -> None:
 
     from visa_platform.accounts import selection as accounts
     from visa_platform.db.seed import ensure_fixtures
+    from visa_platform.desktop.service import open_desktop
     from visa_platform.notifications.dispatcher import NotificationDispatcher
     from visa_platform.notifications.outbox import OutboxStore
     from visa_platform.scheduler.jobs import start_scheduler
@@ -108,6 +109,8 @@ async def _open() -> None:
             settings, state.plugins, store=OutboxStore(state.sessions)
         )
         await state.notifications.start()
+        if settings.vdi_enabled:
+            await open_desktop(current_app, state)
     except BaseException:
         await _close()
         raise
@@ -120,7 +123,10 @@ async def _open() -> None:
 async def _close() -> None:
     from quart import current_app
 
+    from visa_platform.desktop.service import close_desktop
+
     state = runtime(current_app)
+    await close_desktop(current_app)  # desktop clients leave while the database is open
     if state.scheduler is not None:
         await state.scheduler.stop()
         state.scheduler = None

@@ -20,6 +20,7 @@ Fixtures, each run once per database backend (SQLite and PostgreSQL; choose with
 ``fake_webcloud``  a fake of VISA's web cloud provider contract over HTTP
 ``fake_kubernetes`` a fake Kubernetes API server (core/v1, NetworkPolicies, watch, a kubelet)
 ``smtp_server``    a real SMTP server (aiosmtpd) recording what it receives (``.messages``)
+``fake_guacd``     a fake guacd speaking the Guacamole protocol on 127.0.0.1 (``fake_guacd.port``)
 
 Override ``settings`` in a ``conftest.py`` to change configuration for a group of tests.
 """
@@ -178,3 +179,12 @@ async def smtp_server() -> Any:
         yield server
     finally:
         await server.stop()
+
+
+@pytest.fixture
+async def fake_guacd() -> Any:
+    """A running :class:`~visa_platform.testing.fake_guacd.FakeGuacd` on 127.0.0.1."""
+    from visa_platform.testing.fake_guacd import FakeGuacd
+
+    async with FakeGuacd() as guacd:
+        yield guacd

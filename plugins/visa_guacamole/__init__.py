@@ -1,0 +1,1 @@
+"""The Guacamole desktop protocol: the default remote-desktop relay to guacd on the instance."""
