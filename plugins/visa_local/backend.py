@@ -239,6 +239,10 @@ class LocalBackend(ComputeBackend):
             raise CloudNotFoundError(f"instance {instance_id} not found")
         return secret.decode()
 
+    async def desktop_credentials(self, instance_id: str, protocol: str) -> dict[str, str]:
+        """The VNC password for the ``vnc`` desktop protocol (the relay authenticates with it)."""
+        return {"vncPassword": self.vnc_secret(instance_id)} if protocol == "vnc" else {}
+
     def display_of(self, instance_id: str) -> tuple[str, Path]:
         """``DISPLAY`` and ``XAUTHORITY`` values of the instance (tools, tests)."""
         record = self._record(instance_id)

@@ -84,6 +84,14 @@ class ComputeBackend(abc.ABC):
         """
         return await self.list_instances()
 
+    async def desktop_credentials(self, instance_id: str, protocol: str) -> dict[str, str]:
+        """Secrets the desktop relay needs to open ``protocol`` on the server; none by default.
+
+        The relay passes them to the desktop protocol plugin (``DesktopTarget.extra``), never
+        to the browser: e.g. the ``local`` backend answers ``{"vncPassword": ...}`` for ``vnc``.
+        """
+        return {}
+
     async def list_instance_identifiers(self) -> list[CloudInstanceIdentifier]:
         """Id and name of every server (a backend may do this more cheaply)."""
         return [CloudInstanceIdentifier(id=i.id, name=i.name) for i in await self.list_instances()]

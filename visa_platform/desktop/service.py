@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from visa_platform.compute import CloudClients, CloudError
 from visa_platform.config import OwnerDisconnectionPolicy, Settings
 from visa_platform.desktop import events, rows
 from visa_platform.desktop.access import (
@@ -88,11 +89,14 @@ class DesktopService:
         plugins: PluginHost,
         settings: Settings,
         clock: Clock | None = None,
+        clouds: CloudClients | None = None,
     ) -> None:
         self._db = sessions
         self.broker = broker
         self.plugins = plugins
         self.settings = settings
+        #: The cloud clients, asked for the secrets a protocol needs (``desktop_credentials``).
+        self.clouds = clouds
         self.clock: Clock = clock or SystemClock()
         self.live_sessions: dict[int, LiveSession] = {}
         self.members: dict[str, Member] = {}
@@ -140,6 +144,23 @@ class DesktopService:
         for member in ended:
             member.end(CloseWhy.REVOKED)
         return len(ended)
+
+    async def _credentials(self, instance: Any, protocol: DesktopProtocol) -> dict[str, str]:
+        """What the instance's compute backend says the protocol needs (none when it fails)."""
+        image = instance.plan.image if instance.plan is not None else None
+        cloud_id = image.cloud_provider_configuration_id if image is not None else None
+        client = self.clouds.get(cloud_id) if self.clouds is not None else None
+        if client is None or not instance.compute_id:
+            return {}
+        try:
+            return await client.backend.desktop_credentials(instance.compute_id, protocol.name)
+        except CloudError as exc:
+            log.warning(
+                "event=desktop_credentials outcome=failed instance=%s error=%r",
+                instance.id,
+                str(exc),
+            )
+            return {}
 
     # -- one browser socket -----------------------------------------------------------------
 
@@ -339,6 +360,7 @@ class DesktopService:
         Also whether an owner was in the session before this member came.
         """
         instance = visitor.instance
+        credentials = await self._credentials(instance, protocol)
         lock = self._locks.setdefault((instance.id, protocol.name), asyncio.Lock())
         async with lock:
             now = self.clock.now()
@@ -353,6 +375,7 @@ class DesktopService:
                         self.settings,
                         now,
                         current.connection_id if current is not None else None,
+                        credentials,
                     )
                 except DesktopConnectError as exc:
                     log.warning("event=desktop_no_target instance=%s error=%r", instance.id, exc)
@@ -724,6 +747,7 @@ async def open_desktop(app: Any, state: Any, clock: Clock | None = None) -> Desk
         plugins=state.plugins,
         settings=state.settings,
         clock=clock,
+        clouds=state.clouds,
     )
     await service.start()
     handlers: dict[str, Callable[[str, str, Any], Awaitable[None]]] = inbound_handlers(app)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import datetime
 
 from sqlalchemy import select
@@ -28,8 +29,12 @@ async def desktop_target(
     settings: Settings,
     now: datetime,
     connection_id: str | None = None,
+    credentials: Mapping[str, str] | None = None,
 ) -> DesktopTarget:
-    """The target of ``instance`` (plan and image loaded); no address is a connect error."""
+    """The target of ``instance`` (plan and image loaded); no address is a connect error.
+
+    ``credentials`` (from the instance's compute backend) go to the protocol in ``extra``.
+    """
     if not instance.ip_address:
         raise DesktopConnectError(f"instance {instance.id} has no address yet")
     port = await session.scalar(
@@ -58,6 +63,7 @@ async def desktop_target(
         keyboard_layout=instance.keyboard_layout,
         secondary_protocol=secondary.name if secondary is not None else None,
         connection_id=connection_id,
+        extra=dict(credentials or {}),
     )
 
 

@@ -13,7 +13,6 @@ from local_rig import local_config, needs_tigervnc
 
 from visa_local import processes
 from visa_local.backend import LocalBackend
-from visa_local.rfb import RfbError, authenticate
 from visa_platform.compute import (
     CloudConfigurationError,
     CloudInstance,
@@ -23,6 +22,7 @@ from visa_platform.compute import (
 from visa_platform.domain.enums import CloudInstanceState as S
 from visa_platform.plugin import PluginHost
 from visa_platform.testing.compute_contract import poll_state
+from visa_vnc.rfb import RfbError, authenticate
 
 REQUEST = InstanceRequest(
     name="T-1",

@@ -1,0 +1,1 @@
+"""The ``vnc`` desktop protocol: RFB between noVNC in the browser and a VNC server."""
