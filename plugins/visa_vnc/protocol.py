@@ -169,9 +169,12 @@ class VncProtocol:
         except (OSError, TimeoutError, RfbError, asyncio.IncompleteReadError) as exc:
             if writer is not None:
                 writer.close()
-            raise DesktopConnectError(
-                f"VNC server {target.host}:{target.port}: {exc or type(exc).__name__}"
-            ) from exc
+            reason = (
+                f"no answer within {self.timeout:g} s"
+                if isinstance(exc, TimeoutError)
+                else str(exc) or type(exc).__name__
+            )
+            raise DesktopConnectError(f"VNC server {target.host}:{target.port}: {reason}") from exc
         return VncConnection(
             reader, writer, server_init, target.connection_id or f"vnc-{uuid.uuid4().hex}"
         )

@@ -73,3 +73,37 @@ def test_the_reader_classifies_input_and_refuses_what_was_not_offered() -> None:
         VncClientReader().feed(b"RFB 003.003\n")
     with pytest.raises(BadClientFrame, match="security type 2"):
         VncClientReader().feed(b"RFB 003.008\n\x02")
+
+
+async def test_a_vnc_server_that_never_answers_is_a_connect_error_in_time() -> None:
+    import asyncio
+    import time
+
+    from visa_platform.config import load_settings
+    from visa_platform.desktop.protocol import DesktopConnectError, DesktopTarget
+    from visa_vnc.protocol import VncProtocol
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()  # accepts, never sends the RFB version
+        writer.close()
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    target = DesktopTarget(
+        instance_id=1,
+        host="127.0.0.1",
+        port=port,
+        username=None,
+        password=None,
+        screen_width=800,
+        screen_height=600,
+        keyboard_layout="en-gb-qwerty",
+    )
+    started = time.monotonic()
+    try:
+        with pytest.raises(DesktopConnectError, match="no answer within 0.5 s"):
+            await VncProtocol(load_settings(environ={}), timeout=0.5).open(target)
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert time.monotonic() - started < 3
