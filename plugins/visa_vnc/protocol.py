@@ -169,6 +169,8 @@ class VncProtocol:
         except (OSError, TimeoutError, RfbError, asyncio.IncompleteReadError) as exc:
             if writer is not None:
                 writer.close()
+                with contextlib.suppress(OSError):
+                    await writer.wait_closed()
             reason = (
                 f"no answer within {self.timeout:g} s"
                 if isinstance(exc, TimeoutError)

@@ -83,9 +83,13 @@ async def test_a_vnc_server_that_never_answers_is_a_connect_error_in_time() -> N
     from visa_platform.desktop.protocol import DesktopConnectError, DesktopTarget
     from visa_vnc.protocol import VncProtocol
 
+    handled = asyncio.Event()
+
     async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await reader.read()  # accepts, never sends the RFB version
         writer.close()
+        await writer.wait_closed()
+        handled.set()
 
     server = await asyncio.start_server(silent, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
@@ -101,8 +105,9 @@ async def test_a_vnc_server_that_never_answers_is_a_connect_error_in_time() -> N
     )
     started = time.monotonic()
     try:
-        with pytest.raises(DesktopConnectError, match="no answer within 0.5 s"):
+        with pytest.raises(DesktopConnectError, match=r"no answer within 0\.5 s"):
             await VncProtocol(load_settings(environ={}), timeout=0.5).open(target)
+        await asyncio.wait_for(handled.wait(), 5)  # the relay hung up
     finally:
         server.close()
         await server.wait_closed()
