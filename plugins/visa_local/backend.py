@@ -248,6 +248,17 @@ class LocalBackend(ComputeBackend):
         record = self._record(instance_id)
         return f":{record.display}", self.store.directory(instance_id) / XAUTHORITY_FILE
 
+    async def purge(self) -> int:
+        """Delete every instance of this state directory and stop any process left without a
+        record (tests, decommissioning a host); how many instances there were."""
+        records = self.store.all()
+        for record in records:
+            await self.delete_instance(record.id)
+        for key, pids in processes.instances_running(self._prefix.encode()).items():
+            for pgid in {processes.pgid_of(pid) for pid in pids}:
+                await processes.stop_group(pgid, key)
+        return len(records)
+
     async def close(self) -> None:
         """Instances keep running: the next server adopts them."""
         for task in list(self._tasks):
@@ -440,6 +451,22 @@ class LocalBackend(ComputeBackend):
         )
 
 
+async def purge_directory(state_directory: Path) -> int:
+    """:meth:`LocalBackend.purge` for the instances recorded under ``state_directory``."""
+    backend = LocalBackend(
+        BackendConfig(
+            cloud_id=None,
+            name="purge",
+            type="local",
+            parameters={"stateDirectory": str(state_directory)},
+        )
+    )
+    try:
+        return await backend.purge()
+    finally:
+        await backend.close()
+
+
 async def _run(argv: list[str], stdin: bytes | None = None) -> bytes:
     process = await asyncio.create_subprocess_exec(
         *argv,
@@ -478,4 +505,4 @@ def _memory_mb() -> int:
     return 0
 
 
-__all__ = ["LocalBackend"]
+__all__ = ["LocalBackend", "purge_directory"]

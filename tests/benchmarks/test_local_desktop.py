@@ -16,13 +16,14 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import httpx
 import pytest
 
 from visa_local import processes
-from visa_local.backend import LocalBackend
+from visa_local.backend import LocalBackend, purge_directory
 from visa_platform.accounts.static import ensure_token_file, token_file
 from visa_platform.app import create_app
 from visa_platform.compute import BackendConfig, InstanceRequest
@@ -111,7 +112,21 @@ async def test_local_desktops(tmp_path: Path) -> None:
         for instance in await backend.list_instances():
             await backend.delete_instance(instance.id)
 
-    # relay throughput on a moving desktop, the same client direct and through the relay
+    try:
+        direct, relayed = await throughput(settings)
+    finally:  # desktops outlive the server by design: stop this test's
+        await purge_directory(settings.data_dir / "clouds" / "default")
+    print(
+        f"\nlocal desktops: create to ACTIVE {sum(times) / len(times):.2f}s (mean of 3); "
+        f"memory per idle desktop {sum(memory) / len(memory) / 1024:.1f} MiB RSS "
+        f"(Xtigervnc + xterm); moving desktop: direct VNC {direct / 1e6:.1f} MB/s, "
+        f"through the relay {relayed / 1e6:.1f} MB/s = {relayed / direct:.2f}x direct"
+    )
+    assert direct > 0 and relayed > 0
+
+
+async def throughput(settings: Any) -> tuple[float, float]:
+    """Bytes per second on a moving desktop: the same client direct, then through the relay."""
     engine = create_engine(settings.sqlalchemy_url(), schema=settings.database_schema)
     await upgrade(engine, settings.database_schema)
     await engine.dispose()
@@ -199,12 +214,4 @@ async def test_local_desktops(tmp_path: Path) -> None:
             await receive_exactly(int.from_bytes(header[20:24], "big"))
             relayed = await pump(socket.send_bytes, ws_receive)
         await executor.stop()
-
-    ratio = relayed / direct
-    print(
-        f"\nlocal desktops: create to ACTIVE {sum(times) / len(times):.2f}s (mean of 3); "
-        f"memory per idle desktop {sum(memory) / len(memory) / 1024:.1f} MiB RSS "
-        f"(Xtigervnc + xterm); moving desktop: direct VNC {direct / 1e6:.1f} MB/s, "
-        f"through the relay {relayed / 1e6:.1f} MB/s = {ratio:.2f}x direct"
-    )
-    assert direct > 0 and relayed > 0
+    return direct, relayed

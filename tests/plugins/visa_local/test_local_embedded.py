@@ -14,7 +14,7 @@ from typing import Any
 from local_rig import needs_tigervnc
 from sqlalchemy import func, select
 
-from visa_local.backend import LocalBackend
+from visa_local.backend import LocalBackend, purge_directory
 from visa_platform.accounts.static import ensure_token_file, token_file
 from visa_platform.app import create_app
 from visa_platform.config import Settings, load_settings
@@ -83,13 +83,20 @@ async def test_a_desktop_on_the_embedded_defaults(tmp_path: Path) -> None:
     assert token is not None
     admin = {"Authorization": f"Bearer {token}"}
 
+    try:
+        await desktop_life(settings, admin)
+    finally:  # desktops outlive the server by design: stop this test's
+        await purge_directory(settings.data_dir / "clouds" / "default")
+
+
+async def desktop_life(settings: Settings, admin: dict[str, str]) -> None:
     app = create_app(settings)
     async with app.test_app() as running:
         state = runtime(app)
         assert state.clouds is not None and state.clouds.default is not None
         backend = state.clouds.default.backend
         assert isinstance(backend, LocalBackend)
-        assert backend.settings.state_directory == (tmp_path / "data/clouds/default").resolve()
+        assert backend.settings.state_directory == (settings.data_dir / "clouds/default").resolve()
 
         client = running.test_client()
         plans = (await (await client.get("/api/plans", headers=admin)).get_json())["data"]

@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
+from visa_local.backend import purge_directory
 from visa_platform.accounts.static import ensure_token_file
 from visa_platform.testing.servers import free_port
 from visa_portal import novnc
@@ -125,6 +126,7 @@ async def test_a_desktop_in_the_browser(tmp_path: Path) -> None:
         server.send_signal(signal.SIGTERM)
         await asyncio.wait_for(server.wait(), 30)
         log.close()
+        await purge_directory(data / "clouds" / "default")  # desktops outlive the server
     assert server.returncode == 0
     print("\n" + ", ".join(f"{name} {seconds:.1f}s" for name, seconds in timings.items()))
 

@@ -12,12 +12,13 @@ import shutil
 import subprocess
 import uuid
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import httpx
 import pytest
 
-from visa_local.backend import LocalBackend
+from visa_local.backend import LocalBackend, purge_directory
 from visa_platform.accounts.static import ensure_token_file, token_file
 from visa_platform.app import create_app
 from visa_platform.config import load_settings
@@ -66,6 +67,13 @@ async def test_a_browser_drives_the_desktop_through_the_relay(tmp_path: Path) ->
     token = ensure_token_file(token_file(settings))
     admin = {"Authorization": f"Bearer {token}"}
 
+    try:
+        await drive(settings, admin)
+    finally:  # desktops outlive the server by design: stop this test's
+        await purge_directory(settings.data_dir / "clouds" / "default")
+
+
+async def drive(settings: Any, admin: dict[str, str]) -> None:
     app = create_app(settings)
     async with serve_asgi(app) as base, httpx.AsyncClient(base_url=base, headers=admin) as api:
         state = runtime(app)
