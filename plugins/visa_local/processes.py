@@ -128,7 +128,7 @@ async def stop_group(pgid: int | None, instance_id: str, grace: float = 3.0) -> 
     if pgid is None:
         return
     for sig in (signal.SIGTERM, signal.SIGKILL):
-        pids = members(pgid, instance_id)
+        pids = await asyncio.to_thread(members, pgid, instance_id)  # a scan of /proc
         if not pids:
             return
         for pid in pids:
@@ -136,7 +136,10 @@ async def stop_group(pgid: int | None, instance_id: str, grace: float = 3.0) -> 
                 os.kill(pid, sig)
         deadline = time.monotonic() + grace
         # polling /proc: a process we did not start (adopted) gives no event to wait for
-        while time.monotonic() < deadline and members(pgid, instance_id):  # noqa: ASYNC110
+        while time.monotonic() < deadline:
+            remaining: list[int] = await asyncio.to_thread(members, pgid, instance_id)
+            if not remaining:
+                break
             await asyncio.sleep(0.05)
 
 

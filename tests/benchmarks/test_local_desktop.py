@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import subprocess
 import time
 import uuid
@@ -38,11 +37,12 @@ from visa_platform.scheduler.jobs import engine_context
 from visa_platform.services.instance_states import sync_states
 from visa_platform.testing.compute_contract import poll_state
 from visa_platform.testing.servers import serve_asgi
+from visa_platform.testing.system import needs
 from visa_vnc.rfb import authenticate
 
 pytestmark = [
     pytest.mark.bench,
-    pytest.mark.skipif(shutil.which("Xtigervnc") is None, reason="needs TigerVNC"),
+    needs("Xtigervnc", "xdotool", packages="tigervnc-standalone-server xdotool"),
 ]
 #: Typed into the desktop's terminal: it then scrolls without end.
 MOVING = "while :; do ls -lR /usr; done"

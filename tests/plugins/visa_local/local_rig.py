@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
-import pytest
-
 from visa_platform.compute import BackendConfig
+from visa_platform.testing.system import needs
 
-needs_tigervnc = pytest.mark.skipif(
-    shutil.which("Xtigervnc") is None, reason="tigervnc-standalone-server is not installed"
+needs_tigervnc = needs(
+    "Xtigervnc",
+    "tigervncpasswd",
+    "xauth",
+    "xterm",
+    "xdotool",
+    "xdpyinfo",
+    packages="tigervnc-standalone-server tigervnc-tools xauth xterm xdotool x11-utils",
 )
 
 

@@ -18,19 +18,16 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
+import playwright.async_api as playwright_api
 
 from visa_local.backend import purge_directory
 from visa_platform.accounts.static import ensure_token_file
 from visa_platform.testing.servers import free_port
+from visa_platform.testing.system import needs
 from visa_portal import novnc
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-playwright_api = pytest.importorskip("playwright.async_api")
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None or shutil.which("Xtigervnc") is None,
-    reason="needs Debian's chromium and tigervnc-standalone-server",
-)
+CHROMIUM = shutil.which("chromium") or "chromium"
+pytestmark = needs("chromium", "Xtigervnc", packages="chromium tigervnc-standalone-server")
 CHROMIUM_FLAGS = [
     "--no-sandbox",
     "--disable-gpu",

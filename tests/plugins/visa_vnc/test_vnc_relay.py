@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -18,10 +17,11 @@ from visa_platform.desktop.protocol import DesktopConnectError, DesktopTarget
 from visa_platform.domain.enums import CloudInstanceState as S
 from visa_platform.plugin import PluginHost
 from visa_platform.testing.compute_contract import poll_state
+from visa_platform.testing.system import needs
 from visa_vnc.protocol import VncConnection, VncProtocol
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("Xtigervnc") is None, reason="tigervnc-standalone-server is not installed"
+pytestmark = needs(
+    "Xtigervnc", "xdotool", packages="tigervnc-standalone-server tigervnc-tools xauth xdotool"
 )
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import subprocess
 import uuid
 from pathlib import Path
@@ -16,7 +15,6 @@ from typing import Any
 
 import aiohttp
 import httpx
-import pytest
 
 from visa_local.backend import LocalBackend, purge_directory
 from visa_platform.accounts.static import ensure_token_file, token_file
@@ -31,9 +29,10 @@ from visa_platform.scheduler.commands import CommandExecutor
 from visa_platform.scheduler.jobs import engine_context
 from visa_platform.services.instance_states import sync_states
 from visa_platform.testing.servers import serve_asgi
+from visa_platform.testing.system import needs
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("Xtigervnc") is None, reason="tigervnc-standalone-server is not installed"
+pytestmark = needs(
+    "Xtigervnc", "xdotool", packages="tigervnc-standalone-server tigervnc-tools xauth xdotool"
 )
 
 
