@@ -226,6 +226,21 @@ async def test_inactivity_warning_then_deletion_for_users_and_staff(lab: Lab) ->
     assert len({n.id for _, n in lab.mail.sent}) == 4
 
 
+async def test_a_staff_role_expired_in_simulated_time_no_longer_counts(lab: Lab) -> None:
+    """Role expiry is judged at the engine clock's time, not the real one."""
+    async with lab.engine.sessions() as session:
+        await session.execute(
+            update(UserRole)
+            .where(UserRole.user_id == STAFF)
+            .values(expires_at=lab.start + timedelta(hours=24))
+        )
+        await session.commit()
+    staff = await lab.add(owner=STAFF)
+    await lab.at(72 + P)  # a user's warning time; the role expired at 24 h (simulated)
+    [(kind, _, context)] = lab.mail.of(staff)
+    assert (kind, context["maxInactivityDurationDays"]) == (Kind.INSTANCE_EXPIRING, 4)
+
+
 async def test_lifetime_warning_48_hours_before_termination(lab: Lab) -> None:
     instance = await lab.add(lifetime_hours=100)
     for hours in (12, 24, 36, 52):

@@ -149,15 +149,20 @@ def require_owner(result: Access) -> None:
         raise NotAuthorized("only the owner of the instance may do this")
 
 
-async def staff_owner_ids(session: AsyncSession, owner_ids: Iterable[str]) -> set[str]:
-    """Which of these users hold the active STAFF role (one query)."""
+async def staff_owner_ids(
+    session: AsyncSession, owner_ids: Iterable[str], now: datetime | None = None
+) -> set[str]:
+    """Which of these users hold the STAFF role, unexpired at ``now`` (default: the real clock).
+
+    One query. Jobs pass their engine clock's ``now`` so a simulated time decides expiry too.
+    """
     ids = set(owner_ids)
     if not ids:
         return set()
     from visa_platform.db.models import Role, UserRole
     from visa_platform.db.types import utcnow
 
-    now = utcnow()
+    now = now or utcnow()
     rows = await session.scalars(
         select(UserRole.user_id)
         .join(Role, Role.id == UserRole.role_id)

@@ -208,7 +208,7 @@ async def create_inactivity_expirations(ctx: EngineContext, now: datetime, page_
             if not rows:
                 return created
             after = rows[-1].instance_id
-            staff = await staff_owner_ids(session, {r.owner_id for r in rows if r.owner_id})
+            staff = await staff_owner_ids(session, {r.owner_id for r in rows if r.owner_id}, now)
             chosen = []
             for row in rows:
                 maximum = timedelta(hours=hours[row.owner_id in staff])
@@ -283,7 +283,7 @@ async def create_lifetime_expirations(ctx: EngineContext, now: datetime, page_si
             if not rows:
                 return created
             after = rows[-1].instance_id
-            staff = await staff_owner_ids(session, {r.owner_id for r in rows if r.owner_id})
+            staff = await staff_owner_ids(session, {r.owner_id for r in rows if r.owner_id}, now)
             await _insert_expirations(
                 session, [(r.instance_id, r.termination_date) for r in rows], now
             )
@@ -393,7 +393,7 @@ async def _execute(
     changed: Sequence[Instance] = ()
     table = _instances()
     async with ctx.sessions() as session:
-        staff = await staff_owner_ids(session, {r.owner_id for r in live if r.owner_id})
+        staff = await staff_owner_ids(session, {r.owner_id for r in live if r.owner_id}, now)
         if live:
             await session.execute(
                 update(table)
