@@ -185,7 +185,11 @@ async def test_portal_api_under_load(test_database: TestDatabase, tmp_path: Path
     base = f"http://127.0.0.1:{port}"
     lines = []
     try:
-        limits = httpx.Limits(max_connections=CLIENTS, max_keepalive_connections=CLIENTS)
+        # Idle connections are dropped before Hypercorn's 5 s keep-alive timeout closes them, or
+        # a request can go out on a connection the server is closing ("Server disconnected").
+        limits = httpx.Limits(
+            max_connections=CLIENTS, max_keepalive_connections=CLIENTS, keepalive_expiry=2.0
+        )
         async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
             for _ in range(200):
                 try:
