@@ -29,13 +29,12 @@ from visa_platform.compute import BackendConfig, InstanceRequest
 from visa_platform.config import load_settings
 from visa_platform.db.engine import create_engine
 from visa_platform.db.migrate import upgrade
-from visa_platform.db.models import Instance
 from visa_platform.domain.enums import CloudInstanceState, InstanceState
 from visa_platform.runtime import runtime
 from visa_platform.scheduler.commands import CommandExecutor
 from visa_platform.scheduler.jobs import engine_context
-from visa_platform.services.instance_states import sync_states
 from visa_platform.testing.compute_contract import poll_state
+from visa_platform.testing.engine import state_is, sync_until
 from visa_platform.testing.servers import serve_asgi
 from visa_platform.testing.system import needs
 from visa_vnc.rfb import authenticate
@@ -149,14 +148,8 @@ async def throughput(settings: Any) -> tuple[float, float]:
         executor = CommandExecutor(ctx, backoff=0.05)
         await executor.run_pending()
         await executor.wait_idle()
-        for _ in range(150):
-            await sync_states(ctx)
-            async with state.session() as session:
-                row = await session.get(Instance, created["id"])
-            if row is not None and row.state is InstanceState.ACTIVE:
-                break
-            await asyncio.sleep(0.2)
-        assert row is not None and row.compute_id and row.ip_address
+        row = await sync_until(ctx, created["id"], state_is(InstanceState.ACTIVE), within=30)
+        assert row.compute_id and row.ip_address
         display, authority = local.display_of(row.compute_id)
         env = {"PATH": os.environ["PATH"], "DISPLAY": display, "XAUTHORITY": str(authority)}
         await asyncio.sleep(1)  # the terminal's window is mapped

@@ -156,15 +156,10 @@ class RecordingBroker(LocalBroker):
         await super().publish(event)
 
 
-@dataclass
-class Engine:
-    ctx: EngineContext
-    cloud: ScriptedCloud
-    recorder: Recorder
-    broker: RecordingBroker
-    clock: ManualClock
+class EngineRows:
+    """What an engine test reads back: the rows of an instance, through ``sessions``."""
+
     sessions: async_sessionmaker[AsyncSession]
-    open_ports: set[tuple[str, int]] = field(default_factory=set)
 
     async def instance(self, instance_id: int) -> Instance:
         async with self.sessions() as session:
@@ -173,6 +168,7 @@ class Engine:
             return found
 
     async def commands(self, instance_id: int) -> list[tuple[str, str, str | None]]:
+        """``(action, state, message)`` of the instance's commands, oldest first."""
         async with self.sessions() as session:
             rows = await session.scalars(
                 select(InstanceCommand)
@@ -182,14 +178,57 @@ class Engine:
             return [(c.action_type.value, c.state.value, c.message) for c in rows]
 
 
+@dataclass
+class Engine(EngineRows):
+    ctx: EngineContext
+    cloud: ScriptedCloud
+    recorder: Recorder
+    broker: RecordingBroker
+    clock: ManualClock
+    sessions: async_sessionmaker[AsyncSession]
+    open_ports: set[tuple[str, int]] = field(default_factory=set)
+
+
+def app_engine_for(test_database: TestDatabase) -> AsyncEngine:
+    """The test database opened as the application opens it (SQLite transactions take the
+    write lock when they begin)."""
+    return create_engine(
+        test_database.url, schema=test_database.schema, pool_size=5, sqlite_immediate=True
+    )
+
+
+def owned_instance(uid: str, name: str, plan_id: int, state: InstanceState) -> Instance:
+    """A new instance on ``plan_id`` owned by user 1001 (``ada``), screen 1280x1024."""
+    instance = Instance(
+        uid=uid,
+        name=name,
+        plan_id=plan_id,
+        username="ada",
+        state=state,
+        screen_width=1280,
+        screen_height=1024,
+        keyboard_layout="en-gb-qwerty",
+        delete_requested=False,
+    )
+    instance.members = [InstanceMember(user_id="1001", role=InstanceMemberRole.OWNER)]
+    return instance
+
+
+def pending_command(instance_id: int, action: InstanceCommandType) -> InstanceCommand:
+    """A PENDING command of user 1001, as the API queues it."""
+    return InstanceCommand(
+        instance_id=instance_id,
+        user_id="1001",
+        action_type=action,
+        state=InstanceCommandState.PENDING,
+    )
+
+
 @pytest.fixture
 async def engine(
     db_engine: AsyncEngine, test_database: TestDatabase, settings: Settings
 ) -> AsyncIterator[Engine]:
-    # as the application opens it: SQLite transactions take the write lock when they begin
-    app_engine = create_engine(
-        test_database.url, schema=test_database.schema, pool_size=5, sqlite_immediate=True
-    )
+    app_engine = app_engine_for(test_database)
     sessions = session_factory(app_engine)
     async with sessions() as session:
         await seed_fixtures(session)
@@ -247,31 +286,13 @@ async def make_instances(
     now = utcnow()
     start = len((await session.scalars(select(Instance.id))).all())
     for n in range(count):
-        instance = Instance(
-            uid=f"u{start + n:07d}",
-            name=f"desktop {n}",
-            plan_id=plan.id,
-            username="ada",
-            state=state,
-            screen_width=1280,
-            screen_height=1024,
-            keyboard_layout="en-gb-qwerty",
-            last_seen_at=now,
-            compute_id=f"srv-{start + n}" if compute_ids else None,
-            delete_requested=False,
-        )
-        instance.members = [InstanceMember(user_id="1001", role=InstanceMemberRole.OWNER)]
+        instance = owned_instance(f"u{start + n:07d}", f"desktop {n}", plan.id, state)
+        instance.last_seen_at = now
+        instance.compute_id = f"srv-{start + n}" if compute_ids else None
         session.add(instance)
         await session.flush()
         if command is not None:
-            session.add(
-                InstanceCommand(
-                    instance_id=instance.id,
-                    user_id="1001",
-                    action_type=command,
-                    state=InstanceCommandState.PENDING,
-                )
-            )
+            session.add(pending_command(instance.id, command))
         ids.append(instance.id)
     await session.commit()
     return ids

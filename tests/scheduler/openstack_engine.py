@@ -4,6 +4,7 @@
 fixture (server name prefix ``VISA``, 1 s timeouts), a plan whose image and flavour exist in the
 fake, user 1001 and a security-group policy plugin whose answer the test sets
 (``os_engine.policy.groups``). Time is a :class:`ManualClock`: command back-offs cost nothing.
+Row readers and builders are the lifecycle-engine kit's (engine_fixtures.py).
 """
 
 from __future__ import annotations
@@ -13,30 +14,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from engine_fixtures import EngineRows, app_engine_for, owned_instance, pending_command
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 import visa_openstack.plugin
 from visa_platform.compute import BackendConfig, CloudClients
 from visa_platform.config import Settings
-from visa_platform.db.engine import create_engine, session_factory
-from visa_platform.db.models import (
-    Flavour,
-    Image,
-    Instance,
-    InstanceCommand,
-    InstanceMember,
-    Plan,
-    Protocol,
-    User,
-)
+from visa_platform.db.engine import session_factory
+from visa_platform.db.models import Flavour, Image, Plan, Protocol, User
 from visa_platform.db.seed import seed_fixtures
-from visa_platform.domain.enums import (
-    InstanceCommandState,
-    InstanceCommandType,
-    InstanceMemberRole,
-    InstanceState,
-)
+from visa_platform.domain.enums import InstanceCommandType, InstanceState
 from visa_platform.events.broker import LocalBroker
 from visa_platform.plugin import PluginHost, hookimpl
 from visa_platform.scheduler import ManualClock
@@ -62,7 +50,7 @@ class GroupPolicy:
 
 
 @dataclass
-class OpenStackEngine:
+class OpenStackEngine(EngineRows):
     ctx: EngineContext
     cloud: FakeOpenStack
     sessions: async_sessionmaker[AsyncSession]
@@ -89,31 +77,13 @@ class OpenStackEngine:
         async with self.sessions() as session:
             for n in range(count):
                 self.made += 1
-                instance = Instance(
-                    uid=f"os{self.made:06d}",
-                    name=f"desktop {n}",
-                    plan_id=self.plan_id,
-                    username="ada",
-                    state=state,
-                    screen_width=1280,
-                    screen_height=1024,
-                    keyboard_layout="en-gb-qwerty",
-                    delete_requested=False,
-                )
+                instance = owned_instance(f"os{self.made:06d}", f"desktop {n}", self.plan_id, state)
                 if server_status is not None:
                     [instance.compute_id] = self.cloud.add_servers(1, status=server_status)
-                instance.members = [InstanceMember(user_id="1001", role=InstanceMemberRole.OWNER)]
                 session.add(instance)
                 await session.flush()
                 if command is not None:
-                    session.add(
-                        InstanceCommand(
-                            instance_id=instance.id,
-                            user_id="1001",
-                            action_type=command,
-                            state=InstanceCommandState.PENDING,
-                        )
-                    )
+                    session.add(pending_command(instance.id, command))
                 ids.append(instance.id)
                 if instance.compute_id is not None:
                     self.cloud.servers[instance.compute_id]["name"] = f"{PREFIX}-{instance.id}"
@@ -122,14 +92,7 @@ class OpenStackEngine:
 
     async def add_command(self, instance_id: int, action: InstanceCommandType) -> None:
         async with self.sessions() as session:
-            session.add(
-                InstanceCommand(
-                    instance_id=instance_id,
-                    user_id="1001",
-                    action_type=action,
-                    state=InstanceCommandState.PENDING,
-                )
-            )
+            session.add(pending_command(instance_id, action))
             await session.commit()
 
     async def execute(self) -> None:
@@ -149,21 +112,6 @@ class OpenStackEngine:
         compute_id = (await self.instance(instance_id)).compute_id
         assert compute_id is not None
         return compute_id
-
-    async def instance(self, instance_id: int) -> Instance:
-        async with self.sessions() as session:
-            found = await session.get(Instance, instance_id)
-            assert found is not None
-            return found
-
-    async def commands(self, instance_id: int) -> list[tuple[str, str, str | None]]:
-        async with self.sessions() as session:
-            rows = await session.scalars(
-                select(InstanceCommand)
-                .where(InstanceCommand.instance_id == instance_id)
-                .order_by(InstanceCommand.id)
-            )
-            return [(c.action_type.value, c.state.value, c.message) for c in rows]
 
     def server_groups(self, compute_id: str) -> list[str]:
         return [g["name"] for g in self.cloud.servers[compute_id]["security_groups"]]
@@ -193,9 +141,7 @@ async def os_engine(
     settings: Settings,
     fake_openstack: FakeOpenStack,
 ) -> AsyncIterator[OpenStackEngine]:
-    app_engine = create_engine(
-        test_database.url, schema=test_database.schema, pool_size=5, sqlite_immediate=True
-    )
+    app_engine = app_engine_for(test_database)
     sessions = session_factory(app_engine)
     async with sessions() as session:
         await seed_fixtures(session)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from engine_fixtures import Engine, make_instances
+from engine_fixtures import pending_command as pending
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,15 +16,6 @@ from visa_platform.domain.enums import (
     InstanceState,
 )
 from visa_platform.scheduler.commands import CommandExecutor
-
-
-def pending(instance_id: int, action: InstanceCommandType) -> InstanceCommand:
-    return InstanceCommand(
-        instance_id=instance_id,
-        user_id="1001",
-        action_type=action,
-        state=InstanceCommandState.PENDING,
-    )
 
 
 async def run(executor: CommandExecutor) -> None:

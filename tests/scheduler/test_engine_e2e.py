@@ -6,9 +6,7 @@ them); the port check probes a real socket listening on the instance's loopback 
 
 from __future__ import annotations
 
-import asyncio
 import socket
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +19,13 @@ from visa_platform.domain.enums import InstanceState
 from visa_platform.runtime import runtime
 from visa_platform.scheduler.commands import CommandExecutor
 from visa_platform.scheduler.jobs import engine_context, queue_requested_deletions
-from visa_platform.services.instance_actions import EngineContext
-from visa_platform.services.instance_states import sync_states
 from visa_platform.testing.databases import TestDatabase
+from visa_platform.testing.engine import state_is, sync_until
 from visa_platform.testing.fake_openstack import FakeOpenStack
 
 LAYOUT = "en-gb-qwerty"
+#: The fake cloud answers at once: short state-sync rounds, ~10 s in all.
+FAST = {"within": 10.0, "interval": 0.1}
 
 
 @pytest.fixture
@@ -45,23 +44,6 @@ def settings(test_database: TestDatabase, tmp_path: Path, fake_openstack: FakeOp
         cloud_server_name_prefix="E2E",
         instance_port_check_timeout_ms=300,
     )
-
-
-async def until(ctx: EngineContext, instance_id: int, done: Callable[[Instance], bool]) -> Instance:
-    """Run state-sync passes (as the 5 s job would) until ``done``; at most ~10 s."""
-    for _ in range(100):
-        await sync_states(ctx)
-        async with ctx.sessions() as session:
-            instance = await session.get(Instance, instance_id)
-            assert instance is not None
-            if done(instance):
-                return instance
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"instance {instance_id} stuck in {instance.state}")
-
-
-def state_is(*states: InstanceState) -> Callable[[Instance], bool]:
-    return lambda instance: instance.state in states
 
 
 async def test_instance_life_through_the_rest_api(
@@ -119,7 +101,7 @@ async def test_instance_life_through_the_rest_api(
     assert server["metadata"]["id"] == str(instance_id)
 
     # BUILD -> ACTIVE in the cloud; nothing listens yet: STARTING
-    instance = await until(ctx, instance_id, state_is(InstanceState.STARTING))
+    instance = await sync_until(ctx, instance_id, state_is(InstanceState.STARTING), **FAST)
     assert instance.ip_address and instance.ip_address.startswith("127.0.")
     assert instance.active_at is None
 
@@ -134,7 +116,7 @@ async def test_instance_life_through_the_rest_api(
                 update(Protocol).where(Protocol.name.in_(["GUACD", "RDP"])).values(port=port)
             )
             await session.commit()
-        instance = await until(ctx, instance_id, state_is(InstanceState.ACTIVE))
+        instance = await sync_until(ctx, instance_id, state_is(InstanceState.ACTIVE), **FAST)
         assert instance.active_at is not None and instance.active_protocols == "GUACD"
         shown = await client.get(f"/api/account/instances/{instance_id}", headers=admin)
         assert (await shown.get_json())["data"]["state"] == "ACTIVE"
@@ -149,13 +131,13 @@ async def test_instance_life_through_the_rest_api(
             )
             assert (await answer.get_json())["data"]["state"] == during
             await execute()
-            await until(ctx, instance_id, state_is(after))
+            await sync_until(ctx, instance_id, state_is(after), **FAST)
 
         # delete a running instance: stop first, then the delete job deletes it
         answer = await client.delete(f"/api/account/instances/{instance_id}", headers=admin)
         assert (await answer.get_json())["data"]["state"] == "STOPPING"
         await execute()
-        await until(ctx, instance_id, state_is(InstanceState.STOPPED))
+        await sync_until(ctx, instance_id, state_is(InstanceState.STOPPED), **FAST)
         assert await queue_requested_deletions(ctx) == 1
         await execute()
     finally:

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
+from adopt_rig import run_script
 from java_visa_schema import script
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from visa_platform.db.adopt.catalog import read_snapshot
 from visa_platform.testing.databases import (
     TestDatabase,
     engine_for,
@@ -36,13 +34,6 @@ async def engine(pg_database: TestDatabase) -> AsyncIterator[AsyncEngine]:
     await engine.dispose()
 
 
-async def run_script(engine: AsyncEngine, sql: str) -> None:
-    """Run several statements at once, as psql would (through the raw asyncpg connection)."""
-    async with engine.begin() as conn:
-        raw = await conn.get_raw_connection()
-        await raw.driver_connection.execute(sql)  # type: ignore[union-attr]
-
-
 @pytest.fixture
 def java_database(
     engine: AsyncEngine, pg_database: TestDatabase
@@ -54,18 +45,3 @@ def java_database(
         return engine
 
     return build
-
-
-async def fingerprint(engine: AsyncEngine) -> tuple[Any, dict[str, list[str]]]:
-    """The whole schema (catalogue snapshot, sequences included) and every row of every table.
-
-    Read through fresh connections: a pooled one's prepared statements go stale across DDL.
-    """
-    await engine.dispose()
-    async with engine.connect() as conn:
-        snapshot = await conn.run_sync(read_snapshot)
-        rows: dict[str, list[str]] = {}
-        for table in snapshot.tables:
-            result = await conn.execute(text(f'SELECT * FROM "{table}"'))
-            rows[table] = sorted(repr(tuple(row)) for row in result)
-    return snapshot, rows

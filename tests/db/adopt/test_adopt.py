@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from adopt_rig import fingerprint
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from conftest import fingerprint
 from java_visa_schema import SOURCE_TIMEZONE
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
-from conftest import fingerprint
+from adopt_rig import fingerprint
 from java_visa_schema import SOURCE_TIMEZONE
 from sqlalchemy.ext.asyncio import AsyncEngine
 

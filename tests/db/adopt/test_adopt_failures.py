@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 import pytest
-from conftest import fingerprint, run_script
+from adopt_rig import fingerprint, run_script
 from java_visa_schema import SOURCE_TIMEZONE
 from sqlalchemy.ext.asyncio import AsyncEngine
 

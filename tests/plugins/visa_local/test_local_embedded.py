@@ -6,8 +6,6 @@ Through the REST API an instance on the seeded plan becomes a real desktop on th
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,13 +18,12 @@ from visa_platform.app import create_app
 from visa_platform.config import Settings, load_settings
 from visa_platform.db.engine import create_engine
 from visa_platform.db.migrate import upgrade
-from visa_platform.db.models import Image, Instance, Plan
+from visa_platform.db.models import Image, Plan
 from visa_platform.domain.enums import InstanceState
 from visa_platform.runtime import runtime
 from visa_platform.scheduler.commands import CommandExecutor
 from visa_platform.scheduler.jobs import engine_context, queue_requested_deletions
-from visa_platform.services.instance_actions import EngineContext
-from visa_platform.services.instance_states import sync_states
+from visa_platform.testing.engine import state_is, sync_until
 
 
 def embedded(tmp_path: Path, **overrides: Any) -> Settings:
@@ -54,25 +51,6 @@ async def migrated(settings: Settings) -> None:
         await upgrade(engine, settings.database_schema)
     finally:
         await engine.dispose()
-
-
-async def until(
-    ctx: EngineContext, instance_id: int, done: Callable[[Instance], bool], within: float = 30
-) -> Instance:
-    """State-sync passes (as the 5 s job would) until ``done``."""
-    for _ in range(int(within / 0.2)):
-        await sync_states(ctx)
-        async with ctx.sessions() as session:
-            instance = await session.get(Instance, instance_id)
-            assert instance is not None
-            if done(instance):
-                return instance
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"instance {instance_id} stuck in {instance.state}")
-
-
-def state_is(*states: InstanceState) -> Callable[[Instance], bool]:
-    return lambda instance: instance.state in states
 
 
 @needs_tigervnc
@@ -124,7 +102,7 @@ async def desktop_life(settings: Settings, admin: dict[str, str]) -> None:
             await executor.wait_idle()
 
         await execute()
-        instance = await until(ctx, instance_id, state_is(InstanceState.ACTIVE))
+        instance = await sync_until(ctx, instance_id, state_is(InstanceState.ACTIVE))
         assert instance.ip_address and instance.ip_address.startswith("127.77.")
         assert instance.active_protocols == "VNC"
         assert instance.compute_id is not None
@@ -136,15 +114,15 @@ async def desktop_life(settings: Settings, admin: dict[str, str]) -> None:
             )
             assert answer.status_code == 200
             await execute()
-            await until(ctx, instance_id, state_is(after))
+            await sync_until(ctx, instance_id, state_is(after))
 
         answer = await client.delete(f"/api/account/instances/{instance_id}", headers=admin)
         assert answer.status_code == 200
         await execute()
-        await until(ctx, instance_id, state_is(InstanceState.STOPPED))
+        await sync_until(ctx, instance_id, state_is(InstanceState.STOPPED))
         assert await queue_requested_deletions(ctx) == 1
         await execute()
-        await until(ctx, instance_id, lambda i: i.deleted_at is not None)
+        await sync_until(ctx, instance_id, lambda i: i.deleted_at is not None)
         assert await backend.list_instances() == []
         await executor.stop()
 

@@ -22,12 +22,11 @@ from visa_platform.app import create_app
 from visa_platform.config import load_settings
 from visa_platform.db.engine import create_engine
 from visa_platform.db.migrate import upgrade
-from visa_platform.db.models import Instance
 from visa_platform.domain.enums import InstanceState
 from visa_platform.runtime import runtime
 from visa_platform.scheduler.commands import CommandExecutor
 from visa_platform.scheduler.jobs import engine_context
-from visa_platform.services.instance_states import sync_states
+from visa_platform.testing.engine import state_is, sync_until
 from visa_platform.testing.servers import serve_asgi
 from visa_platform.testing.system import needs
 
@@ -91,15 +90,8 @@ async def drive(settings: Any, admin: dict[str, str]) -> None:
         executor = CommandExecutor(ctx, backoff=0.05)
         await executor.run_pending()
         await executor.wait_idle()
-        for _ in range(100):
-            await sync_states(ctx)
-            async with state.session() as session:
-                instance = await session.get(Instance, created["id"])
-                assert instance is not None
-            if instance.state is InstanceState.ACTIVE:
-                break
-            await asyncio.sleep(0.2)
-        assert instance.state is InstanceState.ACTIVE and instance.compute_id
+        instance = await sync_until(ctx, created["id"], state_is(InstanceState.ACTIVE), within=20)
+        assert instance.compute_id
         backend = state.clouds.default.backend  # type: ignore[union-attr]
         assert isinstance(backend, LocalBackend)
 
