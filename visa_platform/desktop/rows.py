@@ -225,21 +225,24 @@ async def record_activity(
     await session.flush()
 
 
+async def end_sessions(session: AsyncSession, instance_id: int | None = None) -> None:
+    """The desktop sessions of ``instance_id`` (of every instance when None) can no longer be
+    joined (``current = false``) and their members are inactive. ``updated_at`` is left as it
+    is: nobody left, the sessions were ended from outside (a power action, a restart)."""
+    members = update(InstanceSessionMember).where(InstanceSessionMember.active.is_(True))
+    sessions = update(InstanceSession).where(InstanceSession.current.is_(True))
+    if instance_id is not None:
+        of_instance = select(InstanceSession.id).where(InstanceSession.instance_id == instance_id)
+        members = members.where(InstanceSessionMember.instance_session_id.in_(of_instance))
+        sessions = sessions.where(InstanceSession.instance_id == instance_id)
+    for statement in (members.values(active=False), sessions.values(current=False)):
+        await session.execute(statement.execution_options(synchronize_session=False))
+
+
 async def clean_all_sessions(session: AsyncSession) -> None:
     """Start-up cleanup (VISA_VDI_CLEANUP_SESSIONS_ON_STARTUP, single replica only): every
     session non-current, every member and Jupyter session inactive."""
-    await session.execute(
-        update(InstanceSessionMember)
-        .where(InstanceSessionMember.active.is_(True))
-        .values(active=False)
-        .execution_options(synchronize_session=False)
-    )
-    await session.execute(
-        update(InstanceSession)
-        .where(InstanceSession.current.is_(True))
-        .values(current=False)
-        .execution_options(synchronize_session=False)
-    )
+    await end_sessions(session)
     await session.execute(
         update(InstanceJupyterSession)
         .where(InstanceJupyterSession.active.is_(True))
@@ -272,6 +275,7 @@ __all__ = [
     "current_session",
     "end_member",
     "end_members_of_clients",
+    "end_sessions",
     "instance_activated",
     "owner_connected",
     "owner_in_session",

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.interfaces import ORMOption
 
 from visa_platform.db.models import (
     CloudProviderConfiguration,
@@ -28,6 +30,9 @@ from visa_platform.db.types import utcnow
 from visa_platform.domain.enums import FlavourLimitObjectType, ImageAutoAcceptExtensionRequest
 from visa_platform.domain.errors import BadRequest, NotFound
 from visa_platform.services.admin_catalogue import FLAVOUR_LOAD, IMAGE_LOAD
+
+#: The catalogue rows loaded by :func:`_live`.
+Row = TypeVar("Row", Image, Flavour, Plan)
 
 
 def _text(value: str | None, field: str, maximum: int, *, required: bool = False) -> str | None:
@@ -50,6 +55,16 @@ async def cloud_row_id(session: AsyncSession, cloud_id: int | None) -> int | Non
     if row is None or row.deleted_at is not None:
         raise BadRequest(f"cloud client {cloud_id} does not exist")
     return row.id
+
+
+async def _live(session: AsyncSession, model: type[Row], row_id: int, *load: ORMOption) -> Row:
+    """The row ``row_id`` of ``model``, read afresh with ``load``; NotFound ("Image with id 3 not
+    found") when there is none or it is soft-deleted."""
+    query = select(model).options(*load).where(model.id == row_id)
+    row = await session.scalar(query.execution_options(populate_existing=True))
+    if row is None or (row.deleted_at is not None if isinstance(row, Plan) else row.deleted):
+        raise NotFound(f"{model.__name__} with id {row_id} not found")
+    return row
 
 
 def _in_cloud(compute_id: str, offered: Collection[str], what: str) -> None:
@@ -114,15 +129,7 @@ async def _apply_image(
 
 
 async def load_image(session: AsyncSession, image_id: int) -> Image:
-    image = await session.scalar(
-        select(Image)
-        .options(*IMAGE_LOAD)
-        .where(Image.id == image_id)
-        .execution_options(populate_existing=True)
-    )
-    if image is None or image.deleted:
-        raise NotFound(f"Image with id {image_id} not found")
-    return image
+    return await _live(session, Image, image_id, *IMAGE_LOAD)
 
 
 async def create_image(
@@ -170,15 +177,7 @@ class FlavourChange:
 
 
 async def load_flavour(session: AsyncSession, flavour_id: int) -> Flavour:
-    flavour = await session.scalar(
-        select(Flavour)
-        .options(*FLAVOUR_LOAD)
-        .where(Flavour.id == flavour_id)
-        .execution_options(populate_existing=True)
-    )
-    if flavour is None or flavour.deleted:
-        raise NotFound(f"Flavour with id {flavour_id} not found")
-    return flavour
+    return await _live(session, Flavour, flavour_id, *FLAVOUR_LOAD)
 
 
 async def _existing(session: AsyncSession, column: Any, ids: Collection[int], what: str) -> None:
@@ -278,20 +277,13 @@ class PlanChange:
 
 
 async def load_plan(session: AsyncSession, plan_id: int) -> Plan:
-    from sqlalchemy.orm import selectinload
-
-    plan = await session.scalar(
-        select(Plan)
-        .options(
-            selectinload(Plan.image).options(*IMAGE_LOAD),
-            selectinload(Plan.flavour).options(*FLAVOUR_LOAD),
-        )
-        .where(Plan.id == plan_id)
-        .execution_options(populate_existing=True)
+    return await _live(
+        session,
+        Plan,
+        plan_id,
+        selectinload(Plan.image).options(*IMAGE_LOAD),
+        selectinload(Plan.flavour).options(*FLAVOUR_LOAD),
     )
-    if plan is None or plan.deleted_at is not None:
-        raise NotFound(f"Plan with id {plan_id} not found")
-    return plan
 
 
 async def _apply_plan(session: AsyncSession, plan: Plan, change: PlanChange) -> None:

@@ -36,8 +36,6 @@ from visa_platform.db.models import (
     Experiment,
     Image,
     Instance,
-    InstanceSession,
-    InstanceSessionMember,
     Instrument,
     Plan,
     Protocol,
@@ -45,6 +43,7 @@ from visa_platform.db.models import (
     UserRole,
 )
 from visa_platform.db.models.facility import instrument_scientist
+from visa_platform.desktop import rows
 from visa_platform.domain.enums import InstanceState
 from visa_platform.events.broker import Broker, Event, to_role
 from visa_platform.events.instances import instances_changed, owner_of, state_changed
@@ -180,23 +179,6 @@ async def free_booking_tokens(session: AsyncSession, instance_ids: list[int]) ->
             .values(instance_id=None)
             .execution_options(synchronize_session=False)
         )
-
-
-async def end_desktop_sessions(session: AsyncSession, instance_id: int) -> None:
-    """Sessions not current, their members inactive (after start, shutdown, reboot, delete)."""
-    ids = select(InstanceSession.id).where(InstanceSession.instance_id == instance_id)
-    await session.execute(
-        update(InstanceSessionMember)
-        .where(InstanceSessionMember.instance_session_id.in_(ids))
-        .values(active=False)
-        .execution_options(synchronize_session=False)
-    )
-    await session.execute(
-        update(InstanceSession)
-        .where(InstanceSession.instance_id == instance_id)
-        .values(current=False)
-        .execution_options(synchronize_session=False)
-    )
 
 
 def read_pam_public_key(settings: Settings) -> str | None:
@@ -397,7 +379,7 @@ async def _power(ctx: EngineContext, instance_id: int, operation: str) -> None:
     except CloudNotFoundError:
         return  # the server does not exist (any more): the state job will notice
     async with ctx.sessions() as session:
-        await end_desktop_sessions(session, instance_id)
+        await rows.end_sessions(session, instance_id)
         await session.commit()
 
 
@@ -429,7 +411,7 @@ async def delete(ctx: EngineContext, instance_id: int, actor: str | None) -> Non
         if instance is None or instance.deleted_at is not None:
             return
         previous = instance.state
-        await end_desktop_sessions(session, instance_id)
+        await rows.end_sessions(session, instance_id)
         soft_delete(instance, ctx.clock.now())
         await free_booking_tokens(session, [instance_id])
         notices = [notice(ctx, instance, previous, actor)]
