@@ -1,4 +1,5 @@
-"""The portal's pages: ``/`` (the page), ``/portal/<asset>``, ``/portal/novnc/<path>``.
+"""The portal's pages: ``/`` (the page), ``/portal/<asset>``, and the desktop viewers'
+files: ``/portal/novnc/<path>`` (noVNC) and ``/portal/guacamole/<path>`` (guacamole-common-js).
 
 Everything is served from this package and the data directory, with a Content-Security-Policy
 that lets the page talk only to this server (its REST API and desktop websockets).
@@ -14,7 +15,8 @@ from pathlib import Path
 
 from quart import Blueprint, Response, current_app, jsonify, send_from_directory
 
-from visa_portal import novnc
+from visa_portal import guacamole_js, novnc
+from visa_portal.npm import InstallError, NpmPackage
 
 log = logging.getLogger("visa_portal")
 
@@ -29,16 +31,23 @@ CONTENT_SECURITY_POLICY = (
     "script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 
+#: The desktop viewers, by the name ``/portal/status`` and the file routes use.
+VIEWERS: dict[str, NpmPackage] = {
+    "novnc": novnc.PACKAGE,
+    "guacamole": guacamole_js.PACKAGE,
+}
+
 _installing: dict[str, asyncio.Task[None]] = {}
 
 
 async def cancel_install() -> None:
-    """Stop an installation still running (the server is stopping)."""
-    task = _installing.pop("task", None)
-    if task is not None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    """Stop the installations still running (the server is stopping)."""
+    for name in list(_installing):
+        task = _installing.pop(name, None)
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
 
 def _static(name: str) -> bytes:
@@ -55,20 +64,21 @@ def _data_dir() -> Path:
     return Path(current_app.config["VISA_SETTINGS"].data_dir)
 
 
-def ensure_novnc() -> None:
-    """Start installing noVNC in the background, once per process, if it is missing."""
-    if novnc.installed(_data_dir()) or "task" in _installing:
+def ensure_viewer(name: str) -> None:
+    """Start installing a viewer in the background, once per process, if it is missing."""
+    package = VIEWERS[name]
+    if package.installed(_data_dir()) or name in _installing:
         return
 
     async def run(data_dir: Path) -> None:
         try:
-            await novnc.install(data_dir)
-        except novnc.InstallError as exc:
-            log.warning("event=novnc_not_installed error=%r", str(exc))
+            await package.install(data_dir)
+        except InstallError as exc:
+            log.warning("event=viewer_not_installed viewer=%s error=%r", name, str(exc))
         finally:
-            _installing.pop("task", None)
+            _installing.pop(name, None)
 
-    _installing["task"] = asyncio.get_running_loop().create_task(run(_data_dir()))
+    _installing[name] = asyncio.get_running_loop().create_task(run(_data_dir()))
 
 
 @blueprint.get("/")
@@ -86,17 +96,36 @@ async def asset(name: str) -> Response:
 
 @blueprint.get("/portal/status")
 async def status() -> Response:
-    """Whether the desktop viewer is installed (the page waits for it)."""
-    ready = novnc.installed(_data_dir())
-    if not ready:
-        ensure_novnc()
-    return jsonify({"novnc": ready, "version": novnc.VERSION})
+    """Whether the desktop viewers are installed (the page waits for them); starts what is
+    missing. ``{"novnc": bool, "version": str, "guacamole": bool, "guacamoleVersion": str}``."""
+    ready = {}
+    for name, package in VIEWERS.items():
+        ready[name] = package.installed(_data_dir())
+        if not ready[name]:
+            ensure_viewer(name)
+    return jsonify(
+        {
+            "novnc": ready["novnc"],
+            "version": novnc.VERSION,
+            "guacamole": ready["guacamole"],
+            "guacamoleVersion": guacamole_js.VERSION,
+        }
+    )
 
 
-@blueprint.get("/portal/novnc/<path:name>")
-async def novnc_file(name: str) -> Response:
-    directory = novnc.directory(_data_dir())
+async def _viewer_file(viewer: str, name: str) -> Response:
+    directory = VIEWERS[viewer].directory(_data_dir())
     response = await send_from_directory(directory, name)
     if name.endswith(".js"):
         response.content_type = "text/javascript; charset=utf-8"
     return _secured(response)
+
+
+@blueprint.get("/portal/novnc/<path:name>")
+async def novnc_file(name: str) -> Response:
+    return await _viewer_file("novnc", name)
+
+
+@blueprint.get("/portal/guacamole/<path:name>")
+async def guacamole_file(name: str) -> Response:
+    return await _viewer_file("guacamole", name)

@@ -9,6 +9,12 @@ guacd cannot be installed here (spec/test-rigs.md §2a), so this double speaks i
 * an unknown protocol or connection id closes the socket without a word, as guacd does;
 * the display is generated (a solid PNG): ``name``, ``size``, ``img`` + ``blob`` (at most 6048
   base64 characters each) + ``end``, then ``sync``; every joining user gets the current frame;
+* or, with ``FakeGuacd(vnc_backed=True)``, a ``vnc`` connection shows a real VNC desktop, as
+  guacd's VNC plugin does: the fake connects to the ``hostname`` and ``port`` (and ``password``)
+  of the ``connect`` parameters with :class:`~visa_platform.testing.rfb_client.RfbClient`, turns
+  every framebuffer update into a PNG ``img`` stream of the changed area + ``sync``, and the
+  users' ``mouse,x,y,mask`` and ``key,keysym,pressed`` into RFB PointerEvent and KeyEvent (an
+  unreachable VNC server: ``ready`` then ``error,...,519``, as guacd);
 * a connection ends when its last user leaves (``disconnect`` or end of stream).
 
 Everything a client sends after ``connect`` is recorded on its :class:`FakeConnection`
@@ -33,6 +39,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from visa_platform.testing.rfb_client import Area, RfbClient, RfbError
+
 PROTOCOL_VERSION = "VERSION_1_5_0"
 #: The parameter names the fake asks for (guacd's VNC plugin asks for about fifty).
 DEFAULT_ARG_NAMES = (
@@ -49,6 +57,9 @@ SUPPORTED_PROTOCOLS = frozenset({"vnc", "rdp", "test"})
 BLOB_CHARS = 6048
 MAX_INSTRUCTION = 1024 * 1024
 UPSTREAM_NOT_FOUND = 519
+UPSTREAM_ERROR = 515
+#: Seconds between two framebuffer update requests of a VNC-backed connection (at most 20/s).
+VNC_FRAME_INTERVAL = 0.05
 
 
 def encode(opcode: str, *args: object) -> str:
@@ -125,6 +136,28 @@ def solid_png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
     )
 
 
+def rgb_png(width: int, height: int, rgb: bytes, level: int = 1) -> bytes:
+    """A PNG of packed RGB rows (``width * height * 3`` bytes), written by hand."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(body))
+            + kind
+            + body
+            + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+        )
+
+    row = width * 3
+    raw = b"".join(b"\x00" + rgb[i * row : (i + 1) * row] for i in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw, level))
+        + chunk(b"IEND", b"")
+    )
+
+
 def image_instructions(stream: int, png: bytes, x: int = 0, y: int = 0) -> list[str]:
     """``img`` + ``blob``s + ``end`` drawing ``png`` on the default layer, as guacd sends it."""
     data = base64.b64encode(png).decode()
@@ -170,9 +203,14 @@ class FakeConnection:
     #: Every instruction users sent after their handshake: (user index, elements).
     received: list[tuple[int, list[str]]] = field(default_factory=list)
     ended: bool = False
+    #: The VNC desktop behind a VNC-backed connection (``None``: a generated display).
+    rfb: RfbClient | None = field(default=None, repr=False)
+    #: Framebuffer updates turned into images so far (VNC-backed connections).
+    updates: int = 0
     _users: list[_User] = field(default_factory=list, repr=False)
     _changed: asyncio.Condition = field(default_factory=asyncio.Condition, repr=False)
     _stream: int = 1
+    _pump: asyncio.Task[None] | None = field(default=None, repr=False)
 
     @property
     def user_count(self) -> int:
@@ -184,14 +222,66 @@ class FakeConnection:
 
     def frame(self) -> list[str]:
         """The instructions that draw the current display from scratch."""
-        png = solid_png(self.width, self.height, (0, 90, 160))
-        self._stream = self._stream % 1000 + 1
+        if self.rfb is not None:
+            area = Area(0, 0, self.rfb.width, self.rfb.height)
+            png = rgb_png(area.width, area.height, self.rfb.rgb(area))
+            name = self.rfb.name
+        else:
+            png = solid_png(self.width, self.height, (0, 90, 160))
+            name = f"fake-{self.protocol}"
         return [
-            encode("name", f"fake-{self.protocol}"),
+            encode("name", name),
             encode("size", 0, self.width, self.height),
-            *image_instructions(self._stream, png),
+            *image_instructions(self._next_stream(), png),
             encode("sync", int(time.time() * 1000)),
         ]
+
+    def _next_stream(self) -> int:
+        self._stream = self._stream % 1000 + 1
+        return self._stream
+
+    async def _relay_input(self, instruction: list[str]) -> None:
+        """A user's mouse or key instruction, as guacd's VNC plugin sends it on."""
+        if self.rfb is None:
+            return
+        with contextlib.suppress(ValueError, IndexError, ConnectionError):
+            if instruction[0] == "mouse":
+                await self.rfb.pointer(
+                    int(instruction[1]), int(instruction[2]), int(instruction[3])
+                )
+            elif instruction[0] == "key":
+                await self.rfb.key(int(instruction[1]), instruction[2] == "1")
+
+    async def _pump_updates(self) -> None:
+        """Framebuffer updates to every user: a PNG of the changed area, then ``sync``."""
+        rfb = self.rfb
+        assert rfb is not None
+        try:
+            while True:
+                await rfb.request_update()
+                area = await rfb.next_update()
+                if area.width and area.height:
+                    png = await asyncio.to_thread(rgb_png, area.width, area.height, rfb.rgb(area))
+                    self.updates += 1
+                    await self.send(
+                        *image_instructions(self._next_stream(), png, area.x, area.y),
+                        encode("sync", int(time.time() * 1000)),
+                    )
+                    await self._notify()
+                await asyncio.sleep(VNC_FRAME_INTERVAL)
+        except (asyncio.IncompleteReadError, ConnectionError, RfbError):
+            # the VNC server went away: guacd aborts the connection
+            await self.send(encode("error", "Aborted. See logs.", UPSTREAM_ERROR))
+            await self.drop()
+
+    async def _close_desktop(self) -> None:
+        if self._pump is not None:
+            self._pump.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._pump
+            self._pump = None
+        if self.rfb is not None:
+            await self.rfb.close()
 
     async def send(self, *instructions: str) -> None:
         """Send ``instructions`` (already encoded) to every user, as one write each."""
@@ -227,8 +317,11 @@ class FakeGuacd:
         arg_names: Sequence[str] = DEFAULT_ARG_NAMES,
         width: int = 64,
         height: int = 48,
+        vnc_backed: bool = False,
     ) -> None:
         self.arg_names = tuple(arg_names)
+        #: ``vnc`` connections show the VNC server named in their parameters.
+        self.vnc_backed = vnc_backed
         self.width = width
         self.height = height
         self.host = "127.0.0.1"
@@ -294,6 +387,26 @@ class FakeGuacd:
     async def _notify(self) -> None:
         async with self._changed:
             self._changed.notify_all()
+
+    async def _open_desktop(self, connection: FakeConnection) -> bool:
+        """Connect a new ``vnc`` connection to its VNC server; False when it cannot."""
+        parameters = connection.parameters
+        try:
+            rfb = await RfbClient.connect(
+                parameters.get("hostname") or "127.0.0.1",
+                int(parameters.get("port") or 5900),
+                parameters.get("password") or None,
+            )
+        except (OSError, TimeoutError, ValueError, RfbError, asyncio.IncompleteReadError):
+            return False
+        try:
+            await asyncio.wait_for(rfb.next_update(), 10)  # the whole screen, once
+        except (OSError, TimeoutError, RfbError, asyncio.IncompleteReadError):
+            await rfb.close()
+            return False
+        connection.rfb = rfb
+        connection.width, connection.height = rfb.width, rfb.height
+        return True
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
@@ -362,22 +475,30 @@ class FakeGuacd:
                 height=self.height,
             )
         handshake.connection_id = connection.id
+        unreachable = self.upstream_unreachable
+        if not unreachable and not joining and self.vnc_backed and target == "vnc":
+            # before 'ready', so that the connection can be joined as soon as its id is known
+            unreachable = not await self._open_desktop(connection)
         writer.write(encode("ready", connection.id).encode())
-        if self.upstream_unreachable:
+        if unreachable:
             writer.write(encode("error", "Aborted. See logs.", UPSTREAM_NOT_FOUND).encode())
             await writer.drain()
             return
         user = _User(writer, handshake)
+        # the whole display first: nothing sent to the connection's users may come before it
+        user.write("".join(connection.frame()))
         connection._users.append(user)
+        if connection.rfb is not None and connection._pump is None:
+            connection._pump = asyncio.get_running_loop().create_task(connection._pump_updates())
         self.connections[connection.id] = connection
         await self._notify()
         await connection._notify()
         index = len(self.handshakes) - 1
         try:
-            user.write("".join(connection.frame()))
             await writer.drain()
             while (instruction := await next_instruction()) is not None:
                 connection.received.append((index, instruction))
+                await connection._relay_input(instruction)
                 await connection._notify()
                 if instruction[0] == "disconnect":
                     return
@@ -386,6 +507,7 @@ class FakeGuacd:
             if not connection._users:
                 connection.ended = True
                 self.connections.pop(connection.id, None)
+                await connection._close_desktop()
             await connection._notify()
 
 
@@ -399,5 +521,6 @@ __all__ = [
     "WireError",
     "encode",
     "image_instructions",
+    "rgb_png",
     "solid_png",
 ]

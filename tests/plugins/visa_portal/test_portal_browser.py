@@ -2,7 +2,8 @@
 
 Sign in on the portal page, create an instance, wait for it to become ACTIVE (a real TigerVNC
 desktop on this host), open the desktop with noVNC through the ``vnc`` relay, see the session's
-window (xterm) on the canvas, type a command into it and find what it wrote.
+window (xterm) on the canvas, type a command into it and find what it wrote; the page uploads the
+desktop's thumbnail (a 320-px-wide JPEG), which the REST API then serves.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import playwright.async_api as playwright_api
 
 from visa_local.backend import purge_directory
 from visa_platform.accounts.static import ensure_token_file
+from visa_platform.services import thumbnails
 from visa_platform.testing.servers import free_port
 from visa_platform.testing.system import needs
 from visa_portal import novnc
@@ -131,7 +133,8 @@ async def test_a_desktop_in_the_browser(tmp_path: Path) -> None:
 async def desktop_session(
     page: Any, base: str, token: str, data: Path, timings: dict[str, float]
 ) -> None:
-    await page.goto(base + "/")
+    # thumbnails after 1 s and every 1 s (10 s and 60 s by default)
+    await page.goto(base + "/?thumbnail-after=1&thumbnail-every=1")
     await page.get_by_label("Access token").fill(token)
     await page.get_by_role("button", name="Sign in").click()
     await page.get_by_text("Signed in as VISA Administrator").wait_for()
@@ -167,6 +170,17 @@ async def desktop_session(
     else:
         (data / "typed.png").write_bytes(await page.locator("#screen").screenshot())
         raise AssertionError("the typed command never ran on the desktop")
+
+    # the owner's page uploaded a thumbnail of the noVNC canvas: the API serves it, not the
+    # placeholder
+    await page.wait_for_function("window.__visaThumbnails.uploaded >= 1", timeout=10_000)
+    uid = await row.get_attribute("data-uid")
+    async with httpx.AsyncClient(base_url=base) as http:
+        answer = await http.get(
+            f"/api/account/instances/{uid}/thumbnail", headers={"Authorization": f"Bearer {token}"}
+        )
+    assert answer.headers["content-type"] == "image/jpeg"
+    assert answer.content.startswith(b"\xff\xd8") and answer.content != thumbnails.placeholder()
 
     await page.get_by_role("button", name="Back to my instances").click()
     await row.get_by_role("button", name="Delete").click()

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from visa_platform.testing.fakehttp import FakeHttpServer, FakeResponse
-from visa_portal import novnc
+from visa_portal import guacamole_js, novnc
 
 
 def tarball(files: dict[str, bytes]) -> bytes:
@@ -99,7 +99,41 @@ async def test_novnc_is_served_from_the_data_directory_only(client: Any, setting
     served = await client.get("/portal/novnc/core/rfb.js")
     assert served.status_code == 200
     assert served.content_type.startswith("text/javascript")
-    status = await (await client.get("/portal/status")).get_json()
-    assert status == {"novnc": True, "version": novnc.VERSION}
     for path in ("/portal/novnc/../../secret.txt", "/portal/novnc/%2e%2e/%2e%2e/secret.txt"):
         assert (await client.get(path)).status_code == 404
+
+
+async def test_guacamole_common_js_is_served_from_the_data_directory_only(
+    client: Any, settings: Any
+) -> None:
+    module = guacamole_js.PACKAGE.directory(settings.data_dir) / guacamole_js.MODULE
+    module.parent.mkdir(parents=True)
+    module.write_text("var Guacamole = {};\nexport default Guacamole;\n")
+    served = await client.get("/portal/guacamole/" + guacamole_js.MODULE)
+    assert served.status_code == 200
+    assert served.content_type.startswith("text/javascript")
+    assert "script-src 'self'" in served.headers["Content-Security-Policy"]
+    for path in ("/portal/guacamole/../../accounts.toml", "/portal/guacamole/%2e%2e/x"):
+        assert (await client.get(path)).status_code == 404
+
+
+async def test_status_says_which_viewers_are_installed(client: Any, settings: Any) -> None:
+    for package in (novnc.PACKAGE, guacamole_js.PACKAGE):
+        marker = package.directory(settings.data_dir) / package.marker
+        marker.parent.mkdir(parents=True)
+        marker.write_text("// installed\n")
+    status = await (await client.get("/portal/status")).get_json()
+    assert status == {
+        "novnc": True,
+        "version": novnc.VERSION,
+        "guacamole": True,
+        "guacamoleVersion": guacamole_js.VERSION,
+    }
+
+
+def test_the_pinned_packages_are_the_registry_tarballs() -> None:
+    assert novnc.TARBALL == "https://registry.npmjs.org/@novnc/novnc/-/novnc-1.7.0.tgz"
+    assert guacamole_js.PACKAGE.tarball == (
+        "https://registry.npmjs.org/guacamole-common-js/-/guacamole-common-js-1.5.0.tgz"
+    )
+    assert guacamole_js.INTEGRITY.startswith("sha512-")
