@@ -21,6 +21,7 @@ Fixtures, each run once per database backend (SQLite and PostgreSQL; choose with
 ``fake_kubernetes`` a fake Kubernetes API server (core/v1, NetworkPolicies, watch, a kubelet)
 ``smtp_server``    a real SMTP server (aiosmtpd) recording what it receives (``.messages``)
 ``fake_guacd``     a fake guacd speaking the Guacamole protocol on 127.0.0.1 (``fake_guacd.port``)
+``fake_webx``      a fake WebX Router and engine over ZeroMQ on 127.0.0.1 (``fake_webx.port``)
 
 Override ``settings`` in a ``conftest.py`` to change configuration for a group of tests.
 """
@@ -188,3 +189,12 @@ async def fake_guacd() -> Any:
 
     async with FakeGuacd() as guacd:
         yield guacd
+
+
+@pytest.fixture
+async def fake_webx() -> Any:
+    """A running :class:`~visa_platform.testing.fake_webx.FakeWebX` on 127.0.0.1."""
+    from visa_platform.testing.fake_webx import FakeWebX
+
+    async with FakeWebX() as webx:
+        yield webx
