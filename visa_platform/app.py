@@ -18,6 +18,8 @@ from visa_platform.runtime import EXTENSION_KEY, Runtime, runtime
 log = logging.getLogger("visa_platform.app")
 
 API_PREFIX = "/api"
+#: What stops the cloud-client sync of a serving application (``app.extensions``).
+CLOUD_SYNC_KEY = "visa_cloud_sync"
 
 
 def create_app(settings: Settings | None = None, *, plugins: PluginHost | None = None) -> Quart:
@@ -79,12 +81,14 @@ async def _open() -> None:
     from quart import current_app
 
     from visa_platform.accounts import selection as accounts
+    from visa_platform.api.graphql.resolvers.clouds import forget_views
     from visa_platform.db.seed import ensure_fixtures
     from visa_platform.desktop.service import open_desktop
+    from visa_platform.events.broker import open_broker
     from visa_platform.notifications.dispatcher import NotificationDispatcher
     from visa_platform.notifications.outbox import OutboxStore
     from visa_platform.scheduler.jobs import start_scheduler
-    from visa_platform.services.cloud_clients import open_cloud_clients
+    from visa_platform.services.cloud_clients import open_cloud_clients, sync_cloud_clients
 
     state = runtime(current_app)
     settings = state.settings
@@ -101,10 +105,14 @@ async def _open() -> None:
     )
     state.sessions = session_factory(state.engine)
     try:
+        if settings.vdi_redis_enabled:  # several replicas: events and messages go via Redis
+            state.broker = await open_broker(settings)
         await ensure_fixtures(state.sessions)
         state.clouds = await open_cloud_clients(
             settings, state.plugins.compute_backends, state.sessions
         )
+        # a cloud changed through another replica is rebuilt here too
+        current_app.extensions[CLOUD_SYNC_KEY] = sync_cloud_clients(state, forget_views)
         state.notifications = NotificationDispatcher.from_plugins(
             settings, state.plugins, store=OutboxStore(state.sessions)
         )
@@ -124,6 +132,7 @@ async def _close() -> None:
     from quart import current_app
 
     from visa_platform.desktop.service import close_desktop
+    from visa_platform.events.broker import LocalBroker
 
     state = runtime(current_app)
     await close_desktop(current_app)  # desktop clients leave while the database is open
@@ -133,6 +142,12 @@ async def _close() -> None:
     await state.plugins.shutdown(current_app)
     # pending deliveries stay in the outbox table for the next process
     await state.notifications.aclose()
+    stop_cloud_sync = current_app.extensions.pop(CLOUD_SYNC_KEY, None)
+    if stop_cloud_sync is not None:
+        stop_cloud_sync()
+    if type(state.broker) is not LocalBroker:  # the Redis broker of this serving run
+        broker, state.broker = state.broker, LocalBroker()
+        await broker.aclose()
     if state.clouds is not None:
         await state.clouds.close()
         state.clouds = None

@@ -521,6 +521,11 @@ class Settings(BaseSettings):
     vdi_redis_tls_trust_all: bool = Field(
         default=False, description="Accept any Redis TLS certificate."
     )
+    vdi_redis_channel: str = Field(
+        default="VISA_MESSAGE_BROKER",
+        min_length=1,
+        description="Redis pub/sub channel of the replicas (one per deployment sharing a Redis).",
+    )
 
     # --- Remote desktop -------------------------------------------------------------------
     vdi_enabled: bool = Field(default=True, description="Serve remote desktops.")
@@ -880,6 +885,7 @@ OUR_SETTINGS: frozenset[str] = frozenset(
         "graphql_max_depth",
         "graphql_max_cost",
         "graphql_introspection_enabled",
+        "vdi_redis_channel",
     }
 )
 

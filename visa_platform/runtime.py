@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,7 +13,7 @@ from visa_platform.accounts.contract import AccountProvider
 from visa_platform.compute.clients import CloudClients
 from visa_platform.config import Settings
 from visa_platform.domain.principal import Principal
-from visa_platform.events.broker import LocalBroker
+from visa_platform.events.broker import Broker, LocalBroker
 from visa_platform.notifications.dispatcher import NotificationDispatcher
 from visa_platform.plugin import PluginHost
 
@@ -29,7 +30,11 @@ class Runtime:
     sessions: async_sessionmaker[AsyncSession] | None = field(default=None, repr=False)
     account_provider: AccountProvider | None = None
     principal_cache: TokenCache[Principal] = field(default_factory=TokenCache, repr=False)
-    broker: LocalBroker = field(default_factory=LocalBroker, repr=False)
+    #: The event broker: in process until serving, then the one the settings ask for (Redis
+    #: with several replicas, VISA_VDI_REDIS_ENABLED).
+    broker: Broker = field(default_factory=LocalBroker, repr=False)
+    #: This process among the replicas (``serverSpecificUuid`` of the cloud-client sync).
+    replica_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     #: The cloud clients (while serving), built at start-up.
     clouds: CloudClients | None = field(default=None, repr=False)
     #: Where services send emails and other notifications (``notify`` never blocks or raises).

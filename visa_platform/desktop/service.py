@@ -11,7 +11,10 @@ calls :meth:`DesktopService.serve`; everything else happens here:
   others are dropped; mouse and keyboard activity is recorded at most every 15 s;
 * a keep-alive every 5 s, a 60 s idle timeout, and the owner-disconnection policy when the last
   owner leaves (DISCONNECT_ALL closes everyone else, LOCK_ROOM locks the room);
-* every ``vdi:*`` event goes through the broker to the gateway sockets of the right client ids.
+* every ``vdi:*`` event goes through the broker to the gateway sockets of the right client ids;
+* what concerns other replicas' sockets (joins, leaves, lock, close, access requests, answers
+  and revokes) is broadcast as a :mod:`~visa_platform.desktop.coordination` message, which
+  every replica (this one included) applies to the members and candidates it holds.
 """
 
 from __future__ import annotations
@@ -37,6 +40,19 @@ from visa_platform.desktop.access import (
     load_visitor,
 )
 from visa_platform.desktop.activity import ActivityTracker
+from visa_platform.desktop.coordination import (
+    AccessRequest,
+    AccessRequestCancellation,
+    AccessRequestResponse,
+    AccessRevoked,
+    Coordinator,
+    InstanceDesktopsEnded,
+    SessionClosed,
+    SessionLocked,
+    SessionUnlocked,
+    UserConnected,
+    UserDisconnected,
+)
 from visa_platform.desktop.live import Candidate, LiveSession, Member
 from visa_platform.desktop.protocol import (
     BadClientFrame,
@@ -51,6 +67,7 @@ from visa_platform.desktop.target import desktop_target
 from visa_platform.desktop.tickets import consume_ticket
 from visa_platform.domain.enums import InstanceMemberRole
 from visa_platform.events.broker import Broker, Event
+from visa_platform.events.client_events import carrier, listen_client_events
 from visa_platform.plugin import PluginHost, RegistryError, hookimpl
 from visa_platform.plugin.types import InstanceEvent, SessionEvent
 from visa_platform.scheduler.clock import Clock, SystemClock
@@ -104,6 +121,17 @@ class DesktopService:
         self._protocols: dict[str, DesktopProtocol] = {}
         self._locks: dict[tuple[int, str], asyncio.Lock] = {}
         self._leaving: set[asyncio.Task[None]] = set()
+        self.coordinator = Coordinator(broker)
+        self.coordinator.on(UserConnected, self._on_user_connected)
+        self.coordinator.on(UserDisconnected, self._on_user_disconnected)
+        self.coordinator.on(SessionLocked, self._on_session_locked)
+        self.coordinator.on(SessionUnlocked, self._on_session_unlocked)
+        self.coordinator.on(SessionClosed, self._on_session_closed)
+        self.coordinator.on(AccessRequest, self._on_access_request)
+        self.coordinator.on(AccessRequestCancellation, self._on_access_cancelled)
+        self.coordinator.on(AccessRequestResponse, self._on_access_response)
+        self.coordinator.on(AccessRevoked, self._on_access_revoked)
+        self.coordinator.on(InstanceDesktopsEnded, self._on_desktops_ended)
 
     @property
     def policy(self) -> OwnerDisconnectionPolicy:
@@ -137,6 +165,7 @@ class DesktopService:
             await asyncio.sleep(0.01)
         if self._leaving:
             await asyncio.gather(*self._leaving, return_exceptions=True)
+        self.coordinator.close()
 
     def disconnect_instance(self, instance_id: int) -> int:
         """End this process's clients of an instance (it stops, reboots or goes); how many."""
@@ -244,11 +273,6 @@ class DesktopService:
 
     # -- access requests --------------------------------------------------------------------
 
-    async def _owner_clients(self, session_id: int) -> list[str]:
-        async with self._db() as db:
-            members = await rows.active_members(db, session_id)
-        return [c for c, u in members if u.role is InstanceMemberRole.OWNER]
-
     async def _wait_for_owner(
         self,
         socket: BrowserSocket,
@@ -261,8 +285,7 @@ class DesktopService:
         candidate = Candidate(client_id, visitor, session_id, socket)
         self.candidates[client_id] = candidate
         await self._publish(events.access_pending(client_id))
-        owners = await self._owner_clients(session_id)
-        await self._publish(events.access_request(owners, session_id, visitor.user, client_id))
+        await self.coordinator.send(AccessRequest(session_id, visitor.user, client_id))
 
         async def drain() -> None:  # frames are ignored while waiting; the loop sees the close
             while True:
@@ -288,8 +311,8 @@ class DesktopService:
             self.candidates.pop(client_id, None)
         if vanished or not candidate.answer.done():
             candidate.answer.cancel()
-            owners = await self._owner_clients(session_id)
-            await self._publish(events.access_cancel(owners, visitor.user, client_id))
+            cancelled = AccessRequestCancellation(session_id, visitor.user, client_id)
+            await self.coordinator.send(cancelled)
             if vanished:
                 raise asyncio.CancelledError()
             await socket.close(CLOSE_CODES[CloseWhy.ENDED], protocol.close_reason(CloseWhy.ENDED))
@@ -305,7 +328,8 @@ class DesktopService:
         return role
 
     async def on_access_reply(self, user_id: str, client_id: str, data: Any) -> None:
-        """Gateway ``vdi:access_reply`` from an owner's tab: answer a waiting requester."""
+        """Gateway ``vdi:access_reply`` from an owner's tab (carried to every replica; the one
+        holding that owner's desktop socket acts): answer a waiting requester."""
         member = self.members.get(client_id)
         if member is None or not member.is_owner or not isinstance(data, dict):
             return
@@ -319,20 +343,12 @@ class DesktopService:
         response = str(data.get("response"))
         if response not in (InstanceMemberRole.GUEST.value, InstanceMemberRole.SUPPORT.value):
             response = InstanceMemberRole.NONE.value
-        candidate = self.candidates.get(requester)
-        if candidate is not None and candidate.session_id == session_id:
-            candidate.settle(response)
-        await self._publish(
-            events.access_reply(
-                member.session.clients(owners=True),
-                session_id,
-                requester,
-                InstanceMemberRole(response),
-            )
-        )
+        reply = AccessRequestResponse(session_id, requester, InstanceMemberRole(response))
+        await self.coordinator.send(reply)
 
     async def on_access_revoked(self, user_id: str, client_id: str, data: Any) -> None:
-        """Gateway ``vdi:access_revoked`` from an owner's tab: put a user out of the session."""
+        """Gateway ``vdi:access_revoked`` from an owner's tab (carried to every replica; the one
+        holding that owner's desktop socket acts): put a user out of the session."""
         member = self.members.get(client_id)
         if member is None or not member.is_owner or not isinstance(data, dict):
             return
@@ -341,9 +357,7 @@ class DesktopService:
             return
         revoked = str(revoked)
         await self._publish(events.access_revoked_user(revoked))
-        for other in list(member.session.members.values()):
-            if other.user.id == revoked and not other.is_owner:
-                other.end(CloseWhy.REVOKED)
+        await self.coordinator.send(AccessRevoked(member.session.id, revoked))
 
     # -- joining ----------------------------------------------------------------------------
 
@@ -362,7 +376,7 @@ class DesktopService:
         instance = visitor.instance
         credentials = await self._credentials(instance, protocol)
         lock = self._locks.setdefault((instance.id, protocol.name), asyncio.Lock())
-        async with lock:
+        async with lock, self.broker.exclusive(_desktop_lock(instance.id, protocol.name)):
             now = self.clock.now()
             async with self._db() as db:
                 current = await rows.current_session(db, instance.id, protocol.name)
@@ -449,24 +463,21 @@ class DesktopService:
             and not owner_before
         )
         if unlock:
-            live.locked = False
-            await self._publish(events.session_unlocked(live.clients(owners=False)))
+            await self.coordinator.send(SessionUnlocked(live.id))
         else:
-            others = await self._session_clients(live.id, but=member.client_id)
-            await self._publish(events.user_connected(others, member.user, live.instance_id))
-        await self._publish_users(live.id, live.instance_id, live.locked)
+            await self.coordinator.send(UserConnected(live.id, member.client_id, member.user))
         await self.plugins.session_opened(self._session_event(member, None))
 
-    async def _session_clients(self, session_id: int, but: str | None = None) -> list[str]:
+    async def _publish_users(self, live: LiveSession) -> None:
+        """``vdi:users_connected`` to this replica's members of a session: who is in it on
+        every replica (the database's active member rows)."""
+        clients = live.clients()
+        if not clients:
+            return
         async with self._db() as db:
-            members = await rows.active_members(db, session_id)
-        return [c for c, _ in members if c != but]
-
-    async def _publish_users(self, session_id: int, instance_id: int, locked: bool) -> None:
-        async with self._db() as db:
-            members = await rows.active_members(db, session_id)
+            members = await rows.active_members(db, live.id)
         event = events.users_connected(
-            [c for c, _ in members], [u for _, u in members], instance_id, locked
+            clients, [u for _, u in members], live.instance_id, live.locked
         )
         if event is not None:
             await self._publish(event)
@@ -598,7 +609,8 @@ class DesktopService:
         now = self.clock.now()
         # one leave at a time per desktop: "who remains" must see the other leavers' rows
         lock = self._locks.setdefault((live.instance_id, live.protocol), asyncio.Lock())
-        async with lock, self._db() as db:
+        exclusive = self.broker.exclusive(_desktop_lock(live.instance_id, live.protocol))
+        async with lock, exclusive, self._db() as db:
             exists = await rows.session_exists(db, live.id)
             remaining: list[tuple[str, ConnectedUser]] = []
             if exists:
@@ -618,15 +630,13 @@ class DesktopService:
             u.role is InstanceMemberRole.OWNER for _, u in remaining
         )
         if not exists:
-            await self._close_room(live)
+            await self.coordinator.send(SessionClosed(live.id))
         elif owner_left and self.policy is OwnerDisconnectionPolicy.LOCK_ROOM:
-            await self._lock_room(live, member.user)
+            await self.coordinator.send(SessionLocked(live.id, member.user))
         elif owner_left:
-            await self._close_room(live)
+            await self.coordinator.send(SessionClosed(live.id))
         else:
-            clients = [c for c, _ in remaining]
-            await self._publish(events.user_disconnected(clients, member.user, live.instance_id))
-            await self._publish_users(live.id, live.instance_id, live.locked)
+            await self.coordinator.send(UserDisconnected(live.id, member.client_id, member.user))
         key = (live.instance_id, live.protocol)
         held = self._locks.get(key)
         in_use = any((s.instance_id, s.protocol) == key for s in self.live_sessions.values())
@@ -634,32 +644,114 @@ class DesktopService:
             del self._locks[key]  # nobody here nor joining: do not keep one per instance forever
         await self.plugins.session_closed(self._session_event(member, why.value))
 
+    # -- what every replica does with the coordination messages (its local sockets only) ---
+
     def _owner_away_for_candidates(self, session_id: int) -> None:
         for candidate in list(self.candidates.values()):
             if candidate.session_id == session_id:
                 candidate.settle(None)
 
-    async def _close_room(self, live: LiveSession) -> None:
-        """DISCONNECT_ALL (or the session row is gone): everyone but owners goes."""
-        for other in list(live.members.values()):
-            if not other.is_owner:
-                await self._publish(events.access_revoked_client(other.client_id))
-                other.end(CloseWhy.REVOKED)
-        self._owner_away_for_candidates(live.id)
+    async def _on_user_connected(self, message: UserConnected) -> None:
+        live = self.live_sessions.get(message.session_id)
+        if live is None:
+            return
+        others = live.clients(but=message.client_id)
+        if others:
+            await self._publish(events.user_connected(others, message.user, live.instance_id))
+        await self._publish_users(live)
 
-    async def _lock_room(self, live: LiveSession, owner: ConnectedUser) -> None:
+    async def _on_user_disconnected(self, message: UserDisconnected) -> None:
+        live = self.live_sessions.get(message.session_id)
+        if live is None:
+            return
+        others = live.clients(but=message.client_id)
+        if others:
+            await self._publish(events.user_disconnected(others, message.user, live.instance_id))
+        await self._publish_users(live)
+
+    async def _on_session_closed(self, message: SessionClosed) -> None:
+        """DISCONNECT_ALL (or the session row is gone): everyone but owners goes."""
+        live = self.live_sessions.get(message.session_id)
+        if live is not None:
+            for other in list(live.members.values()):
+                if not other.is_owner:
+                    await self._publish(events.access_revoked_client(other.client_id))
+                    other.end(CloseWhy.REVOKED)
+        self._owner_away_for_candidates(message.session_id)
+
+    async def _on_session_locked(self, message: SessionLocked) -> None:
         """LOCK_ROOM: users become read-only until an owner returns."""
-        live.locked = True
-        for other in list(live.members.values()):
-            if other.is_owner:
-                continue
-            if other.role is InstanceMemberRole.SUPPORT and other.can_connect_while_owner_away:
-                event = events.user_disconnected([other.client_id], owner, live.instance_id)
-            else:
-                event = events.session_locked([other.client_id])
+        live = self.live_sessions.get(message.session_id)
+        if live is not None:
+            live.locked = True
+            for other in list(live.members.values()):
+                if other.is_owner:
+                    continue
+                if other.role is InstanceMemberRole.SUPPORT and other.can_connect_while_owner_away:
+                    event = events.user_disconnected(
+                        [other.client_id], message.user, live.instance_id
+                    )
+                else:
+                    event = events.session_locked([other.client_id])
+                await self._publish(event)
+            await self._publish_users(live)
+        self._owner_away_for_candidates(message.session_id)
+
+    async def _on_session_unlocked(self, message: SessionUnlocked) -> None:
+        live = self.live_sessions.get(message.session_id)
+        if live is None:
+            return
+        live.locked = False
+        others = live.clients(owners=False)
+        if others:
+            await self._publish(events.session_unlocked(others))
+        await self._publish_users(live)
+
+    async def _on_access_request(self, message: AccessRequest) -> None:
+        live = self.live_sessions.get(message.session_id)
+        owners = live.clients(owners=True) if live is not None else []
+        if owners:
+            event = events.access_request(
+                owners, message.session_id, message.user, message.requester_client_id
+            )
             await self._publish(event)
-        await self._publish_users(live.id, live.instance_id, True)
-        self._owner_away_for_candidates(live.id)
+
+    async def _on_access_cancelled(self, message: AccessRequestCancellation) -> None:
+        live = self.live_sessions.get(message.session_id)
+        owners = live.clients(owners=True) if live is not None else []
+        if owners:
+            event = events.access_cancel(owners, message.user, message.requester_client_id)
+            await self._publish(event)
+
+    async def _on_access_response(self, message: AccessRequestResponse) -> None:
+        candidate = self.candidates.get(message.requester_client_id)
+        if candidate is not None and candidate.session_id == message.session_id:
+            candidate.settle(message.role.value)
+        live = self.live_sessions.get(message.session_id)
+        owners = live.clients(owners=True) if live is not None else []
+        if owners:
+            event = events.access_reply(
+                owners, message.session_id, message.requester_client_id, message.role
+            )
+            await self._publish(event)
+
+    async def _on_desktops_ended(self, message: InstanceDesktopsEnded) -> None:
+        ended = self.disconnect_instance(message.instance_id)
+        if ended:
+            log.info(
+                "event=desktop_instance_down instance=%s state=%s clients=%s",
+                message.instance_id,
+                message.state,
+                ended,
+            )
+
+    async def _on_access_revoked(self, message: AccessRevoked) -> None:
+        live = self.live_sessions.get(message.session_id)
+        if live is None:
+            return
+        for other in list(live.members.values()):
+            if other.user.id == message.user_id and not other.is_owner:
+                other.end(CloseWhy.REVOKED)
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -693,6 +785,11 @@ async def _remote(call: Awaitable[Any]) -> Any:
         raise _RemoteFailed(str(exc)) from exc
 
 
+def _desktop_lock(instance_id: int, protocol: str) -> str:
+    """The lock, across replicas, of one desktop's get-or-create and leaving."""
+    return f"desktop:{instance_id}:{protocol}"
+
+
 def _new(target: Any) -> Any:
     """The same target without a connection to join."""
     from dataclasses import replace
@@ -709,23 +806,17 @@ PLUGIN_NAME = "desktop"
 
 
 class _InstanceWatch:
-    """The core's own hook implementation ("core is plugins"): an instance going down ends the
-    desktop clients this process relays for it."""
+    """The core's own hook implementation ("core is plugins"): an instance going down ends its
+    desktop clients on every replica (``InstanceDesktopsEnded``)."""
 
     def __init__(self, service: DesktopService) -> None:
         self.service = service
 
     @hookimpl
-    def visa_instance_state_changed(self, event: InstanceEvent) -> None:
+    async def visa_instance_state_changed(self, event: InstanceEvent) -> None:
         if event.state in ENDING_STATES:
-            ended = self.service.disconnect_instance(event.instance_id)
-            if ended:
-                log.info(
-                    "event=desktop_instance_down instance=%s state=%s clients=%s",
-                    event.instance_id,
-                    event.state,
-                    ended,
-                )
+            message = InstanceDesktopsEnded(event.instance_id, event.state)
+            await self.service.coordinator.send(message)
 
 
 def desktop_service(app: Any) -> DesktopService:
@@ -750,9 +841,16 @@ async def open_desktop(app: Any, state: Any, clock: Clock | None = None) -> Desk
         clouds=state.clouds,
     )
     await service.start()
+    # an owner's answer or revoke arrives on the gateway socket, perhaps on another replica
+    # than the owner's desktop socket: it is carried to every replica, the right one acts
     handlers: dict[str, Callable[[str, str, Any], Awaitable[None]]] = inbound_handlers(app)
-    handlers["vdi:access_reply"] = service.on_access_reply
-    handlers["vdi:access_revoked"] = service.on_access_revoked
+    carried = {
+        "vdi:access_reply": service.on_access_reply,
+        "vdi:access_revoked": service.on_access_revoked,
+    }
+    for event_type in carried:
+        handlers[event_type] = carrier(state.broker, event_type)
+    service.coordinator.keep(listen_client_events(state.broker, carried))
     state.plugins.register(_InstanceWatch(service), PLUGIN_NAME)
     app.extensions[EXTENSION_KEY] = service
     return service

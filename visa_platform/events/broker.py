@@ -1,14 +1,22 @@
-"""The event broker: services publish, gateway connections subscribe.
+"""The event broker: services publish, gateway connections subscribe, replicas coordinate.
 
-:class:`LocalBroker` dispatches in process (one server). A broker for several replicas (Redis
-or PostgreSQL LISTEN/NOTIFY) implements the same :class:`Broker` protocol.
+Two kinds of traffic go through a broker (spec desktop-security-cloud.md §5):
+
+* gateway events (:meth:`Broker.publish`): each replica delivers them to its own gateway
+  subscribers whose user, client id or role matches the event's :class:`Audience`;
+* messages (:meth:`Broker.broadcast`): ``(type, payload)`` with a JSON-serialisable payload,
+  given to every handler registered with :meth:`Broker.listen` for that type, on every replica
+  (the sender included). Handlers apply a message to their replica's local state only.
+
+:class:`LocalBroker` dispatches in process (one server). :class:`~visa_platform.events.
+redis_broker.RedisBroker` does the same for several replicas through one Redis pub/sub channel.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -67,23 +75,79 @@ class Subscriber:
         )
 
 
+MessageHandler = Callable[[dict[str, Any]], Awaitable[None]]
+"""``await handler(payload)`` for one broadcast message (its payload as decoded JSON)."""
+
+
 class Broker(Protocol):
-    async def publish(self, event: Event) -> None: ...
+    async def publish(self, event: Event) -> None:
+        """Deliver a gateway event to the matching subscribers of every replica."""
 
     def subscribe(
         self, user_id: str, client_id: str, roles: frozenset[str]
-    ) -> AbstractAsyncContextManager[Subscriber]: ...
+    ) -> AbstractAsyncContextManager[Subscriber]:
+        """A gateway connection of this replica, receiving the events that concern it."""
+
+    async def broadcast(self, message_type: str, payload: dict[str, Any]) -> None:
+        """Give ``payload`` to the ``message_type`` handlers of every replica (sender included).
+
+        Never raises for a delivery problem: failures are logged."""
+
+    def listen(self, message_type: str, handler: MessageHandler) -> Callable[[], None]:
+        """Register a handler on this replica; returns the function that unregisters it."""
+
+    def exclusive(self, name: str) -> AbstractAsyncContextManager[None]:
+        """Hold the lock ``name`` against the other replicas while inside.
+
+        Only between replicas: tasks of one process serialise among themselves first (an
+        ``asyncio.Lock``). If the lock cannot be had (Redis unreachable, held past its
+        expiry), the block runs anyway after logging: a missed lock must not stop a desktop."""
 
     async def aclose(self) -> None: ...
 
 
 class LocalBroker:
-    """In-process broker. A slow client loses its oldest events rather than blocking others."""
+    """In-process broker. A slow client loses its oldest events rather than blocking others.
+
+    Messages are handled in the caller's task, one handler after the other, before
+    :meth:`broadcast` returns; a failing handler is logged and does not stop the others.
+    """
 
     def __init__(self) -> None:
         self._subscribers: set[Subscriber] = set()
+        self._handlers: dict[str, list[MessageHandler]] = {}
+
+    def listen(self, message_type: str, handler: MessageHandler) -> Callable[[], None]:
+        handlers = self._handlers.setdefault(message_type, [])
+        handlers.append(handler)
+
+        def unlisten() -> None:
+            if handler in handlers:
+                handlers.remove(handler)
+
+        return unlisten
+
+    async def broadcast(self, message_type: str, payload: dict[str, Any]) -> None:
+        await self.dispatch(message_type, payload)
+
+    @asynccontextmanager
+    async def exclusive(self, name: str) -> AsyncIterator[None]:
+        """One process: nothing to hold against anybody."""
+        yield
+
+    async def dispatch(self, message_type: str, payload: dict[str, Any]) -> None:
+        """Run this replica's handlers of one message."""
+        for handler in list(self._handlers.get(message_type, ())):
+            try:
+                await handler(payload)
+            except Exception:
+                log.exception("event=broker_handler_failed type=%s", message_type)
 
     async def publish(self, event: Event) -> None:
+        self.deliver(event)
+
+    def deliver(self, event: Event) -> None:
+        """Queue a gateway event for this replica's matching subscribers."""
         for subscriber in list(self._subscribers):
             if not subscriber.wants(event):
                 continue
@@ -109,6 +173,32 @@ class LocalBroker:
 
     async def aclose(self) -> None:
         self._subscribers.clear()
+        self._handlers.clear()
 
 
-__all__ = ["EVERYONE", "Audience", "Broker", "Event", "LocalBroker", "Subscriber"]
+async def open_broker(settings: Any) -> Broker:
+    """The broker the settings ask for: Redis when VISA_VDI_REDIS_ENABLED, else in process."""
+    if not settings.vdi_redis_enabled:
+        return LocalBroker()
+    try:
+        from visa_platform.events.redis_broker import open_redis_broker
+    except ImportError as exc:  # the optional dependency
+        from visa_platform.config import ConfigError
+
+        raise ConfigError(
+            f"VISA_VDI_REDIS_ENABLED: needs the redis package (pip install "
+            f"'visa-platform[redis]'): {exc}"
+        ) from exc
+    return await open_redis_broker(settings)
+
+
+__all__ = [
+    "EVERYONE",
+    "Audience",
+    "Broker",
+    "Event",
+    "LocalBroker",
+    "MessageHandler",
+    "Subscriber",
+    "open_broker",
+]

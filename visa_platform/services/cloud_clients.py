@@ -5,11 +5,19 @@ server refuses to start rather than failing every instance later: a type set exp
 plugin provides, or parameters that the backend rejects. A default cloud with *no* parameters
 at all (a fresh install, the quickstart) only logs a warning: the server runs without it.
 Database clouds that cannot be built are logged and left out (``CloudClients.errors``).
+
+With several replicas, a cloud changed through one of them is rebuilt by the others
+(spec desktop-security-cloud.md §5.2, VISA's ``CloudClientUpdateEvent``/``DeleteEvent``):
+:func:`announce_cloud_change` broadcasts ``CloudClientUpdate`` ``{cloudClientId,
+serverSpecificUuid}`` or ``CloudClientDelete`` ``{cloudClientId, serverSpecificUuid}``, and
+:func:`sync_cloud_clients` makes every other replica rebuild (from the database) or drop it.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -93,4 +101,69 @@ async def open_cloud_clients(
     return clients
 
 
-__all__ = ["check_default_cloud", "open_cloud_clients", "variable_of"]
+CLOUD_CLIENT_UPDATE = "CloudClientUpdate"
+CLOUD_CLIENT_DELETE = "CloudClientDelete"
+
+
+async def announce_cloud_change(runtime: Any, cloud_id: int, *, deleted: bool = False) -> None:
+    """Tell the other replicas that a database cloud changed (this one rebuilt it already)."""
+    payload = {"cloudClientId": cloud_id, "serverSpecificUuid": runtime.replica_id}
+    await runtime.broker.broadcast(CLOUD_CLIENT_DELETE if deleted else CLOUD_CLIENT_UPDATE, payload)
+
+
+def sync_cloud_clients(
+    runtime: Any, changed: Callable[[CloudClients, int], None] | None = None
+) -> Callable[[], None]:
+    """Rebuild or drop this replica's client of a cloud another replica changed.
+
+    ``changed(clients, cloud_id)`` is called after each (to forget cached views). Returns the
+    function that stops listening.
+    """
+
+    async def apply(payload: dict[str, Any], deleted: bool) -> None:
+        if payload.get("serverSpecificUuid") == runtime.replica_id:
+            return  # ours: rebuilt before it was announced
+        clients: CloudClients | None = runtime.clouds
+        try:
+            cloud_id = int(payload["cloudClientId"])
+        except (KeyError, TypeError, ValueError):
+            log.warning("event=cloud_sync_malformed payload=%r", payload)
+            return
+        if clients is None or cloud_id <= 0:
+            return
+        if deleted:
+            await clients.remove(cloud_id)
+        else:
+            async with runtime.session() as session:
+                await clients.reload(cloud_id, session, runtime.settings)
+        log.info("event=cloud_client_synced cloud=%s deleted=%s", cloud_id, deleted)
+        if changed is not None:
+            changed(clients, cloud_id)
+
+    async def on_update(payload: dict[str, Any]) -> None:
+        await apply(payload, False)
+
+    async def on_delete(payload: dict[str, Any]) -> None:
+        await apply(payload, True)
+
+    stops = [
+        runtime.broker.listen(CLOUD_CLIENT_UPDATE, on_update),
+        runtime.broker.listen(CLOUD_CLIENT_DELETE, on_delete),
+    ]
+
+    def stop() -> None:
+        for unlisten in stops:
+            unlisten()
+
+    return stop
+
+
+__all__ = [
+    "CLOUD_CLIENT_DELETE",
+    "CLOUD_CLIENT_UPDATE",
+    "announce_cloud_change",
+    "check_default_cloud",
+    "open_cloud_clients",
+    "sync_cloud_clients",
+    "variable_of",
+]

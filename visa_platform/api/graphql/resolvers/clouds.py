@@ -11,6 +11,7 @@ from visa_platform.compute import CloudClients, CloudError, CloudFlavour, CloudI
 from visa_platform.compute.clients import DEFAULT_CLOUD_ID
 from visa_platform.domain.errors import NotFound
 from visa_platform.services import admin_clouds
+from visa_platform.services.cloud_clients import announce_cloud_change
 from visa_platform.services.clouds import CloudViews, ViewKind
 
 MEGABYTE = 1024 * 1024
@@ -192,8 +193,16 @@ def _cloud_change(given: dict[str, Any]) -> admin_clouds.CloudClientChange:
     )
 
 
-async def _reloaded(ctx: Any, cloud_id: int) -> None:
-    """Rebuild this process's client of a changed cloud, and forget its cached views."""
+def forget_views(clients: CloudClients, cloud_id: int) -> None:
+    """Forget the cached views of a cloud that changed (here or on another replica)."""
+    found = _views.get(clients)
+    if found is not None:
+        found.invalidate(cloud_id)
+
+
+async def _reloaded(ctx: Any, cloud_id: int, *, deleted: bool = False) -> None:
+    """Rebuild this process's client of a changed cloud, forget its cached views, and have
+    the other replicas do the same."""
     gql = context(ctx)
     clients = gql.runtime.clouds
     if clients is None:
@@ -201,9 +210,8 @@ async def _reloaded(ctx: Any, cloud_id: int) -> None:
     async with gql.lock:
         await clients.reload(cloud_id, gql.session, settings(ctx))
         await gql.session.rollback()
-    found = views(ctx)
-    if found is not None:
-        found.invalidate(cloud_id)
+    forget_views(clients, cloud_id)
+    await announce_cloud_change(gql.runtime, cloud_id, deleted=deleted)
 
 
 @resolver("Mutation.createCloudClient")
@@ -225,5 +233,5 @@ async def update_cloud_client(parent: Any, args: dict[str, Any], ctx: Any, info:
 @resolver("Mutation.deleteCloudClient")
 async def delete_cloud_client(parent: Any, args: dict[str, Any], ctx: Any, info: Any) -> bool:
     deleted = await context(ctx).write(admin_clouds.delete, args["id"])
-    await _reloaded(ctx, args["id"])
+    await _reloaded(ctx, args["id"], deleted=True)
     return deleted
