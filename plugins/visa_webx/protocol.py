@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import contextvars
 import logging
 from typing import Any
 
@@ -52,11 +51,6 @@ MAX_INSTRUCTION = 256 * 1024
 #: Engine messages waiting for a slow browser before the relay stops reading the publisher.
 QUEUE_SIZE = 256
 
-#: The browser's ``client-version``, set by the route for the ``open`` that follows in the same
-#: task (the core's ``serve`` has no way to pass request details to the protocol).
-CLIENT_VERSION: contextvars.ContextVar[str] = contextvars.ContextVar(
-    "webx_client_version", default=wire.DEFAULT_CLIENT_VERSION
-)
 
 KINDS = {
     wire.MOUSE: InstructionKind.MOUSE,
@@ -333,8 +327,7 @@ class WebXProtocol:
         )
 
     async def open(self, target: DesktopTarget) -> WebXConnection:
-        version = target.extra.get("clientVersion") or CLIENT_VERSION.get()
-        version = wire.client_version(version)
+        version = wire.client_version(target.client_options.get("clientVersion"))
         base = f"tcp://{target.host}"
         sockets: list[zmq.asyncio.Socket] = []
         try:
@@ -406,4 +399,4 @@ class WebXProtocol:
         return REASONS[why]
 
 
-__all__ = ["CLIENT_VERSION", "WebXClientReader", "WebXConnection", "WebXProtocol"]
+__all__ = ["WebXClientReader", "WebXConnection", "WebXProtocol"]

@@ -8,7 +8,7 @@ from visa_platform.desktop.protocol import CloseWhy
 from visa_platform.desktop.service import CLOSE_CODES, desktop_service
 from visa_platform.desktop.sockets import QuartBrowserSocket
 from visa_webx import wire
-from visa_webx.protocol import CLIENT_VERSION, REASONS
+from visa_webx.protocol import REASONS
 
 SUBPROTOCOL = "webx"
 
@@ -27,5 +27,6 @@ async def webx_tunnel(token: str, client_id: str) -> None:
         why = CloseWhy.UNREACHABLE
         await websocket.close(CLOSE_CODES[why], REASONS[why])
         return
-    CLIENT_VERSION.set(wire.client_version(websocket.args.get("client-version")))
-    await service.serve(QuartBrowserSocket(websocket), token, client_id, SUBPROTOCOL)
+    version = wire.client_version(websocket.args.get("client-version"))
+    options = {"clientVersion": version}
+    await service.serve(QuartBrowserSocket(websocket), token, client_id, SUBPROTOCOL, options)

@@ -86,7 +86,12 @@ class DesktopTarget:
     secondary_protocol: str | None = None
     #: Join this running connection instead of creating one.
     connection_id: str | None = None
+    #: Secrets from the instance's compute backend (``desktop_credentials``), never seen by the
+    #: browser.
     extra: dict[str, str] = field(default_factory=dict)
+    #: What the browser's request told the protocol's route (e.g. WebX's ``client-version``):
+    #: untrusted, validated by the route that passed it to ``DesktopService.serve``.
+    client_options: dict[str, str] = field(default_factory=dict)
 
 
 class RemoteDesktop(Protocol):

@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -194,9 +194,18 @@ class DesktopService:
     # -- one browser socket -----------------------------------------------------------------
 
     async def serve(
-        self, socket: BrowserSocket, token: str, client_id: str, protocol_name: str
+        self,
+        socket: BrowserSocket,
+        token: str,
+        client_id: str,
+        protocol_name: str,
+        client_options: Mapping[str, str] | None = None,
     ) -> None:
-        """Run one accepted desktop websocket from ticket to goodbye."""
+        """Run one accepted desktop websocket from ticket to goodbye.
+
+        ``client_options`` are what the route read from the browser's request for the protocol
+        (validated there); they reach the protocol as ``DesktopTarget.client_options``.
+        """
         try:
             protocol = self.protocol(protocol_name)
         except RegistryError:
@@ -243,7 +252,7 @@ class DesktopService:
             if role is None:
                 return
             user, granted = user.with_role(role), True
-        joined = await self._join(socket, protocol, client_id, visitor, user)
+        joined = await self._join(socket, protocol, client_id, visitor, user, client_options)
         if joined is None:
             return
         member, owner_before = joined
@@ -368,6 +377,7 @@ class DesktopService:
         client_id: str,
         visitor: Visitor,
         user: ConnectedUser,
+        client_options: Mapping[str, str] | None,
     ) -> tuple[Member, bool] | None:
         """Spec §1.5: get or create the desktop session, then the member (rows and memory).
 
@@ -390,6 +400,7 @@ class DesktopService:
                         now,
                         current.connection_id if current is not None else None,
                         credentials,
+                        client_options,
                     )
                 except DesktopConnectError as exc:
                     log.warning("event=desktop_no_target instance=%s error=%r", instance.id, exc)

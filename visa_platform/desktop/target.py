@@ -30,10 +30,12 @@ async def desktop_target(
     now: datetime,
     connection_id: str | None = None,
     credentials: Mapping[str, str] | None = None,
+    client_options: Mapping[str, str] | None = None,
 ) -> DesktopTarget:
     """The target of ``instance`` (plan and image loaded); no address is a connect error.
 
-    ``credentials`` (from the instance's compute backend) go to the protocol in ``extra``.
+    ``credentials`` (from the instance's compute backend) go to the protocol in ``extra``, the
+    route's ``client_options`` in ``client_options``.
     """
     if not instance.ip_address:
         raise DesktopConnectError(f"instance {instance.id} has no address yet")
@@ -64,6 +66,7 @@ async def desktop_target(
         secondary_protocol=secondary.name if secondary is not None else None,
         connection_id=connection_id,
         extra=dict(credentials or {}),
+        client_options=dict(client_options or {}),
     )
 
 

@@ -19,7 +19,7 @@ from visa_platform.desktop.protocol import (
 )
 from visa_platform.testing.fake_webx import FakeWebX
 from visa_webx import wire
-from visa_webx.protocol import CLIENT_VERSION, WebXClientReader, WebXConnection, WebXProtocol
+from visa_webx.protocol import WebXClientReader, WebXConnection, WebXProtocol
 
 
 def target(fake: FakeWebX, **changes: Any) -> DesktopTarget:
@@ -68,11 +68,13 @@ async def test_a_new_session_then_a_joining_client(
     fake_webx: FakeWebX, protocol: WebXProtocol
 ) -> None:
     first = await protocol.open(target(fake_webx))
-    token = CLIENT_VERSION.set("1.7.2")
-    try:
-        second = await protocol.open(target(fake_webx, connection_id=first.connection_id))
-    finally:
-        CLIENT_VERSION.reset(token)
+    second = await protocol.open(
+        target(
+            fake_webx,
+            connection_id=first.connection_id,
+            client_options={"clientVersion": "1.7.2"},
+        )
+    )
     try:
         session = fake_webx.only_session()
         assert first.connection_id == second.connection_id == session.session_id
