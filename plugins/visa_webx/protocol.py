@@ -294,14 +294,23 @@ class WebXProtocol:
         self.status_interval = STATUS_INTERVAL
         self.startup_timeout = STARTUP_TIMEOUT
         self._context = context
+        self._own_context = context is None
         #: Every ZeroMQ socket this protocol has open (tests check that none is left).
         self.open_sockets: set[zmq.asyncio.Socket] = set()
 
     @property
     def context(self) -> zmq.asyncio.Context:
+        """The ZeroMQ context of this server's WebX sockets (its own unless one was given)."""
         if self._context is None:
-            self._context = zmq.asyncio.Context.instance()
+            self._context = zmq.asyncio.Context()
         return self._context
+
+    async def aclose(self) -> None:
+        """The server stops: close what is left and end the context this protocol made."""
+        self.close_sockets(list(self.open_sockets))
+        if self._own_context and self._context is not None:
+            self._context.term()
+            self._context = None
 
     def _socket(self, kind: int, address: str, **options: Any) -> zmq.asyncio.Socket:
         socket = self.context.socket(kind)

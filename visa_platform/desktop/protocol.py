@@ -127,7 +127,12 @@ class ClientReader(Protocol):
 
 
 class DesktopProtocol(Protocol):
-    """A remote-desktop wire protocol (``guacamole``, ``webx``, ``vnc`` ...)."""
+    """A remote-desktop wire protocol (``guacamole``, ``webx``, ``vnc`` ...).
+
+    The core makes one instance per server (``factory(settings)``). A protocol holding
+    process-wide resources may also define ``async def aclose(self) -> None``: the core calls it
+    once, after the last client of the server has left.
+    """
 
     #: The id stored in ``instance_session.protocol`` and used in the socket path.
     name: str

@@ -166,6 +166,15 @@ class DesktopService:
         if self._leaving:
             await asyncio.gather(*self._leaving, return_exceptions=True)
         self.coordinator.close()
+        protocols, self._protocols = list(self._protocols.values()), {}
+        for protocol in protocols:
+            aclose = getattr(protocol, "aclose", None)
+            if aclose is None:
+                continue
+            try:
+                await aclose()
+            except Exception as exc:  # one protocol's failure must not stop the others
+                log.error("event=desktop_protocol_close_failed error=%r", exc)
 
     def disconnect_instance(self, instance_id: int) -> int:
         """End this process's clients of an instance (it stops, reboots or goes); how many."""

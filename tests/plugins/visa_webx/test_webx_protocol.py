@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -38,13 +39,14 @@ def target(fake: FakeWebX, **changes: Any) -> DesktopTarget:
 
 
 @pytest.fixture
-def protocol(tmp_path: Path) -> WebXProtocol:
+async def protocol(tmp_path: Path) -> AsyncIterator[WebXProtocol]:
     settings = load_settings(
         environ={}, data_dir=tmp_path, vdi_webx_engine_runtime_max_quality_index=7
     )
     webx = WebXProtocol(settings, timeout=1)
     webx.status_interval = 0.05
-    return webx
+    yield webx
+    await webx.aclose()
 
 
 def instruction(type_: int, body: bytes = b"") -> bytes:
@@ -152,6 +154,17 @@ async def test_legacy_router_falls_back_to_create(
         await joined.close()  # an empty 'status' answer means running
     finally:
         await connection.close()
+
+
+async def test_aclose_ends_the_sockets_and_the_context_the_protocol_made(
+    fake_webx: FakeWebX, protocol: WebXProtocol
+) -> None:
+    connection = await protocol.open(target(fake_webx))
+    context = protocol.context
+    assert protocol.open_sockets and not context.closed
+    await protocol.aclose()  # the server stops with a client still there
+    assert protocol.open_sockets == set() and context.closed
+    await connection.close()  # what the core's leave does afterwards: nothing breaks
 
 
 async def test_failures_are_connect_errors(fake_webx: FakeWebX, protocol: WebXProtocol) -> None:
