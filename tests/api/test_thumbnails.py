@@ -88,3 +88,18 @@ async def test_bad_uploads_are_refused(
     assert (
         await client.get("/api/account/instances/nope1234/thumbnail", headers=ada)
     ).status_code == 404
+
+
+async def test_uploads_from_support_staff_are_answered_and_ignored(
+    client: Any, facility: Facility, accounts: StaticAccounts
+) -> None:
+    """visa-web's support view uploads thumbnails too; VISA answers and keeps nothing."""
+    ada = bearer(accounts.add("1001"))
+    sam = bearer(accounts.add("2001", roles=["IT_SUPPORT"]))
+    made = await client.post(
+        "/api/account/instances", headers=ada, json=creation(facility.plan.id, ["e-1"])
+    )
+    path = f"/api/account/instances/{(await made.get_json())['data']['uid']}/thumbnail"
+    ignored = await client.post(path, headers=sam, **upload(JPEG))
+    assert ignored.status_code == 200 and await ignored.get_json() == {"data": None}
+    assert await (await client.get(path, headers=ada)).get_data() == placeholder()

@@ -1,6 +1,9 @@
 """Instance thumbnails: upload by the owner, download with a placeholder (spec/api.md §3.4, §3.7).
 
-Unlike the original, which answered 200 to every upload, a bad upload gets a 4xx saying why.
+Unlike the original, which answered 200 to every upload, a bad upload gets a 4xx saying why,
+and so does a caller with no business uploading. Support staff's pages upload too (visa-web does
+it from the support view, spec §1.12); as in VISA, theirs are answered ``{"data": null}`` and
+ignored.
 """
 
 from __future__ import annotations
@@ -32,11 +35,14 @@ def jpeg(data: bytes) -> Response:
 @document_response(Envelope[None])
 @authenticated
 async def upload(uid: str) -> dict[str, Any]:
-    """Store the JPEG in the multipart part ``file``; owner or admin."""
+    """Store the JPEG in the multipart part ``file``; owner or admin (support: ignored)."""
     caller, _ = await caller_context()
     session = db()
     instance = await instances.find(session, uid, uid_only=True)
-    authorization.require_owner_or_admin(await instances.access_to(session, caller, instance))
+    access = await instances.access_to(session, caller, instance)
+    if access.is_support and not access.is_owner_or_admin:
+        return envelope(None)
+    authorization.require_owner_or_admin(access)
     files = await request.files
     part = files.get("file")
     if part is None:
