@@ -6,11 +6,16 @@ from typing import Any
 
 import pytest
 from engine_fixtures import Engine, make_instances
-from sqlalchemy import event, select
+from sqlalchemy import event, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from visa_platform.db.models import Image, Instance, Protocol
-from visa_platform.domain.enums import CloudInstanceState, InstanceCommandType, InstanceState
+from visa_platform.db.models import Image, Instance, InstanceCommand, Protocol
+from visa_platform.domain.enums import (
+    CloudInstanceState,
+    InstanceCommandState,
+    InstanceCommandType,
+    InstanceState,
+)
 from visa_platform.services.instance_states import UNSTABLE_STATES, sync_states
 
 IP = "10.0.0.7"
@@ -118,11 +123,50 @@ async def test_stale_states_after_delete_or_reboot_are_ignored(
         state=InstanceState.REBOOTING,
         command=InstanceCommandType.REBOOT,
     )
+    await db_session.execute(  # the commands ran: only the rule of §2.3 holds the state
+        update(InstanceCommand).values(state=InstanceCommandState.TERMINATED)
+    )
+    await db_session.commit()
     engine.cloud.put("srv-0", CloudInstanceState.ACTIVE, IP)
     engine.cloud.put("srv-1", CloudInstanceState.STOPPED)
     await sync_states(engine.ctx)
     assert (await engine.instance(deleting)).state is InstanceState.DELETING
     assert (await engine.instance(rebooting)).state is InstanceState.REBOOTING
+
+
+@pytest.mark.parametrize(
+    "outstanding",
+    [InstanceCommandState.PENDING, InstanceCommandState.QUEUED, InstanceCommandState.RUNNING],
+)
+async def test_the_cloud_state_waits_for_an_outstanding_command(
+    engine: Engine, db_session: AsyncSession, outstanding: InstanceCommandState
+) -> None:
+    """A stop asked a moment ago: the cloud still says ACTIVE until the command has run.
+
+    Before, the sync of unstable states put the instance back to ACTIVE (a stable state), and
+    the stop was noticed only by the 60 s sync: a deletion of a running desktop took a minute.
+    """
+    [instance_id] = await make_instances(
+        db_session,
+        1,
+        compute_ids=True,
+        state=InstanceState.STOPPING,
+        command=InstanceCommandType.SHUTDOWN,
+    )
+    await db_session.execute(update(InstanceCommand).values(state=outstanding))
+    await db_session.commit()
+    engine.cloud.put("srv-0", CloudInstanceState.ACTIVE, IP)
+    await sync_states(engine.ctx, states=UNSTABLE_STATES)
+    assert (await engine.instance(instance_id)).state is InstanceState.STOPPING
+    assert engine.recorder.changes == []
+
+    await db_session.execute(  # the command ran; the cloud now tells the truth
+        update(InstanceCommand).values(state=InstanceCommandState.TERMINATED)
+    )
+    await db_session.commit()
+    engine.cloud.put("srv-0", CloudInstanceState.STOPPED)
+    await sync_states(engine.ctx, states=UNSTABLE_STATES)
+    assert (await engine.instance(instance_id)).state is InstanceState.STOPPED
 
 
 async def test_vanished_server_is_confirmed_then_soft_deleted(

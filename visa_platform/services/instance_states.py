@@ -2,8 +2,12 @@
 
 One pass lists each cloud's servers once (the backend follows the cloud's pages), then walks the
 instances of that cloud in pages: per page a fixed number of statements (the columns of the
-instances the rules need, the last user command of each, one bulk update, the booking tokens of
-the deleted, and the changed instances with their owner for the events), whatever the page size.
+instances the rules need, the last user command of each, which have a command not yet done,
+one bulk update, the booking tokens of the deleted, and the changed instances with their owner
+for the events), whatever the page size. An instance whose command is still pending, queued or
+running keeps its state: the command set it (STOPPING, STARTING ...) and the cloud has not seen
+the action yet, so its answer is stale (the engine runs commands every 2 s, the sync of unstable
+states every 5 s).
 Images, their protocols and the protocols are read once per pass. Port probes run concurrently,
 at most ``port_concurrency`` at a time, each (address, port) once. A server missing from the
 listing is fetched once more before the instance is declared DELETED (it may have been created
@@ -28,7 +32,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from visa_platform.compute import CloudClient, CloudError, CloudInstance, next_instance_state
 from visa_platform.db.models import Image, Instance, InstanceCommand, Plan, Protocol
-from visa_platform.domain.enums import InstanceCommandType, InstanceState
+from visa_platform.domain.enums import InstanceCommandState, InstanceCommandType, InstanceState
 from visa_platform.services.instance_actions import (
     EngineContext,
     Notice,
@@ -188,6 +192,26 @@ async def _last_user_commands(
     return {i: a for i, a in rows}
 
 
+#: A command in one of these states has not finished: what the cloud says is about to change.
+OUTSTANDING = (
+    InstanceCommandState.PENDING,
+    InstanceCommandState.QUEUED,
+    InstanceCommandState.RUNNING,
+)
+
+
+async def _busy(session: AsyncSession, instance_ids: list[int]) -> set[int]:
+    """The instances with a command not yet done (queued by a user, the API or a job)."""
+    rows = await session.scalars(
+        select(InstanceCommand.instance_id)
+        .where(
+            InstanceCommand.instance_id.in_(instance_ids), InstanceCommand.state.in_(OUTSTANDING)
+        )
+        .distinct()
+    )
+    return set(rows)
+
+
 async def sync_states(
     ctx: EngineContext,
     *,
@@ -220,6 +244,7 @@ async def _sync_cloud(
             if not page:
                 return
             last_commands = await _last_user_commands(session, [r.id for r in page])
+            busy = await _busy(session, [r.id for r in page])
             await catalogue.load_images(session, (r.image_id for r in page))
             session.expunge_all()
         after = page[-1].id
@@ -240,6 +265,8 @@ async def _sync_cloud(
             server = listed.get(row.compute_id) if row.compute_id else None
             if server is None and row.id in found:
                 server = found[row.id]
+            if row.id in busy:
+                continue  # its command decides the next state; the cloud's is about to change
             wanted = _apply(row, server, row.id in found, last_commands.get(row.id), now)
             if wanted is not None:
                 checks.append((row, wanted))
