@@ -360,6 +360,8 @@ class LocalBackend(ComputeBackend):
             "-AlwaysShared",
         ]
         environment = self._environment(record)
+        if not await processes.display_released(record.display):
+            raise CloudUnavailableError(f"display :{record.display} is still held by a process")
         self._started[record.id] = time.monotonic()
         self._ready.pop(record.id, None)
         record.vnc_pid = await processes.spawn(argv, log=directory / LOG_FILE, env=environment)

@@ -204,6 +204,38 @@ def display_free(display: int) -> bool:
     return False
 
 
+async def display_released(display: int, within: float = 3.0) -> bool:
+    """Wait until the process named in ``/tmp/.X<display>-lock`` (if any) has gone for good.
+
+    An X server refuses a display whose lock names a process that still exists, and a killed
+    server of ours exists as a zombie until it is reaped: restarting at once fails with "Server
+    is already active". False when it is still there after ``within`` seconds.
+    """
+    deadline = time.monotonic() + within
+    while _lock_holder_exists(display):
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(0.05)
+    return True
+
+
+def _lock_holder_exists(display: int) -> bool:
+    """Whether the display's lock file names a process that exists (zombies included)."""
+    try:
+        holder = int(Path(f"/tmp/.X{display}-lock").read_text().strip() or 0)
+    except (OSError, ValueError):
+        return False  # no lock, or not one to judge: the X server decides
+    if holder <= 0:
+        return False
+    try:
+        os.kill(holder, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _running(pid: int) -> bool:
     try:
         os.kill(pid, 0)
