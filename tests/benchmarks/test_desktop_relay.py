@@ -11,6 +11,8 @@ It reports throughput (best of ``ROUNDS``, each way in turn), the latency of sin
 instructions (p50, p99), and the memory one idle session costs each peer with ``SESSIONS``
 sessions open (proportional set size of the peer's processes, so a forked child's shared pages
 are counted once). The fake guacd and the client share this process; each peer has its own.
+Throughput varies from run to run on a shared machine; the CPU time each peer spends per MB
+relayed (user + system, from /proc) is the steadier comparison.
 """
 
 from __future__ import annotations
@@ -61,14 +63,28 @@ def guac(opcode: str, *args: object) -> str:
     return ",".join(f"{len(s)}.{s}" for s in (opcode, *map(str, args))) + ";"
 
 
+def family(pid: int) -> list[int]:
+    """``pid`` and its children (websockify forks one per connection)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    return [pid] + ([int(p) for p in children.read_text().split()] if children.exists() else [])
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) used so far by ``pid`` and its live children."""
+    ticks = 0
+    for one in family(pid):
+        try:
+            fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def pss_kib(pid: int) -> int:
     """Proportional set size of ``pid`` and its children, in KiB."""
     total = 0
-    pids = [pid]
-    children = Path(f"/proc/{pid}/task/{pid}/children")
-    if children.exists():
-        pids += [int(p) for p in children.read_text().split()]
-    for one in pids:
+    for one in family(pid):
         try:
             text = Path(f"/proc/{one}/smaps_rollup").read_text()
         except OSError:
@@ -293,9 +309,14 @@ async def test_relay_against_direct_tcp_and_websockify(
             "websockify": (proxied, proxy_receive),
         }
         rates: dict[str, list[float]] = {name: [] for name in ways}
+        peers = {"relay": server_pid, "websockify": proxy_pid}
+        cpu = dict.fromkeys(peers, 0.0)
         for _ in range(ROUNDS):
             for name, (connection, receive) in ways.items():
+                before = cpu_seconds(peers[name]) if name in peers else 0.0
                 rates[name].append(await throughput(connection, receive))
+                if name in peers:
+                    cpu[name] += cpu_seconds(peers[name]) - before
         lat = {name: await latencies(c, r) for name, (c, r) in ways.items()}
         writer.close()
 
@@ -334,6 +355,11 @@ async def test_relay_against_direct_tcp_and_websockify(
             f" ratio to direct {best[name] / best['direct']:.2f};"
             f" latency p50 {pct(lat[name], 0.5):.2f} ms, p99 {pct(lat[name], 0.99):.2f} ms"
         )
+    relayed = ROUNDS * (len(BLOB) * BLOBS + len(END)) / 1e6
+    print(
+        "peer CPU per MB relayed: "
+        + ", ".join(f"{name} {1000 * cpu[name] / relayed:.2f} ms" for name in peers)
+    )
     print(
         f"memory per idle session ({SESSIONS} open): relay {relay_per:.0f} KiB,"
         f" websockify {proxy_per:.0f} KiB (PSS of the peer's processes)"
