@@ -25,25 +25,20 @@ import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
-from sqlalchemy import update
 
 from visa_platform.db.engine import session_factory
 from visa_platform.db.models import (
-    Instance,
     InstanceAuthenticationToken,
-    InstanceMember,
-    Protocol,
-    User,
 )
 from visa_platform.db.types import utcnow
-from visa_platform.domain.enums import InstanceMemberRole, InstanceState
+from visa_platform.domain.enums import InstanceMemberRole
 from visa_platform.testing.databases import TestDatabase, engine_for
+from visa_platform.testing.desktops import add_desktop_instance
 from visa_platform.testing.fake_guacd import FakeConnection, FakeGuacd
 from visa_platform.testing.servers import free_port
 
@@ -146,31 +141,15 @@ async def seeded(db: TestDatabase, guacd: FakeGuacd) -> AsyncIterator[Tickets]:
     sessions = session_factory(engine)
     try:
         async with sessions() as session:
-            now = utcnow()
-            session.add(User(id=OWNER, first_name="Ada", last_name="Bench", activated_at=now))
-            await session.execute(
-                update(Protocol).where(Protocol.name == "GUACD").values(port=guacd.port)
-            )
-            instance = Instance(
+            instance = await add_desktop_instance(
+                session,
+                protocol="GUACD",
+                port=guacd.port,
+                people={OWNER: ("Ada", "Bench")},
+                members={OWNER: InstanceMemberRole.OWNER},
                 uid="bench001",
-                name="bench",
-                username="ada",
-                ip_address="127.0.0.1",
-                state=InstanceState.ACTIVE,
-                screen_width=1280,
-                screen_height=1024,
-                keyboard_layout="en-gb-qwerty",
-                termination_date=now + timedelta(days=1),
-            )
-            session.add(instance)
-            await session.flush()
-            session.add(
-                InstanceMember(
-                    instance_id=instance.id, user_id=OWNER, role=InstanceMemberRole.OWNER
-                )
             )
             instance_id = instance.id
-            await session.commit()
 
         async def tickets(count: int) -> list[str]:
             made = [f"bench-{time.time_ns()}-{i}" for i in range(count)]

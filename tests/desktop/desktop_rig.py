@@ -20,19 +20,17 @@ from sqlalchemy import select, update
 from visa_platform.db.models import (
     Instance,
     InstanceAuthenticationToken,
-    InstanceMember,
     InstanceSession,
     InstanceSessionMember,
-    Protocol,
     Role,
-    User,
     UserRole,
 )
 from visa_platform.db.types import utcnow
 from visa_platform.desktop.service import DesktopService, desktop_service
-from visa_platform.domain.enums import InstanceMemberRole, InstanceState
+from visa_platform.domain.enums import InstanceMemberRole
 from visa_platform.events.broker import Event, Subscriber
 from visa_platform.runtime import runtime
+from visa_platform.testing.desktops import add_desktop_instance
 from visa_platform.testing.fake_guacd import FakeGuacd, InstructionReader
 
 OWNER, USER, GUEST, SUPPORT, NOBODY = "1001", "1002", "1003", "1004", "1005"
@@ -217,32 +215,17 @@ def event_data(event: Event) -> Any:
 async def build_desk(app: Any, guacd: FakeGuacd) -> Desk:
     """The instance (ACTIVE, at 127.0.0.1), its members, and the GUACD port of the fake."""
     async with runtime(app.app).session() as db:
-        now = utcnow()
-        db.add_all(
-            User(id=uid, first_name=first, last_name=last, activated_at=now, instance_quota=2)
-            for uid, (first, last) in PEOPLE.items()
-        )
-        await db.execute(update(Protocol).where(Protocol.name == "GUACD").values(port=guacd.port))
-        instance = Instance(
+        instance = await add_desktop_instance(
+            db,
+            protocol="GUACD",
+            port=guacd.port,
+            people=PEOPLE,
+            members={
+                OWNER: InstanceMemberRole.OWNER,
+                USER: InstanceMemberRole.USER,
+                GUEST: InstanceMemberRole.GUEST,
+            },
             uid="desk0001",
-            name="my desktop",
-            username="ada",
-            ip_address="127.0.0.1",
-            state=InstanceState.ACTIVE,
-            screen_width=1280,
-            screen_height=1024,
-            keyboard_layout="en-gb-qwerty",
-            termination_date=now + timedelta(days=10),
-        )
-        db.add(instance)
-        await db.flush()
-        db.add_all(
-            InstanceMember(instance_id=instance.id, user_id=uid, role=role)
-            for uid, role in (
-                (OWNER, InstanceMemberRole.OWNER),
-                (USER, InstanceMemberRole.USER),
-                (GUEST, InstanceMemberRole.GUEST),
-            )
         )
         it_support = await db.scalar(select(Role).where(Role.name == "IT_SUPPORT"))
         assert it_support is not None

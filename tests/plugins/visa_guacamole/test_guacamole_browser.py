@@ -12,28 +12,24 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import shutil
 import struct
 import time
 from collections.abc import AsyncIterator
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import playwright.async_api as playwright_api
 import pytest
-from sqlalchemy import select, update
 
 from visa_platform.app import create_app
 from visa_platform.config import load_settings
-from visa_platform.db.models import Instance, InstanceMember, Protocol, User
-from visa_platform.db.types import utcnow
-from visa_platform.domain.enums import InstanceMemberRole, InstanceState
+from visa_platform.domain.enums import InstanceMemberRole
 from visa_platform.runtime import runtime
 from visa_platform.services import thumbnails
 from visa_platform.testing.accounts import StaticAccounts, bearer
 from visa_platform.testing.databases import TestDatabase
+from visa_platform.testing.desktops import add_desktop_instance, chromium_context
 from visa_platform.testing.fake_guacd import FakeGuacd
 from visa_platform.testing.servers import serve_asgi
 from visa_platform.testing.system import needs
@@ -48,16 +44,6 @@ pytestmark = needs(
     "xterm",
     packages="chromium xvfb x11vnc xdotool xterm",
 )
-CHROMIUM = shutil.which("chromium") or "chromium"
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 WIDTH, HEIGHT = 1024, 768
 PINK, GREEN, BLUE, BLACK = (0xD0, 0x20, 0x90), (0x20, 0xB0, 0x40), (0x20, 0x40, 0xD0), (0, 0, 0)
 #: Desktop points and the colour each must show (windows drawn with xterm, root window black).
@@ -113,29 +99,17 @@ def settings(test_database: TestDatabase, tmp_path: Path, desktop: XDesktop) -> 
 async def guacd_instance(app: Any, guacd: FakeGuacd, owner: str) -> str:
     """An ACTIVE instance at 127.0.0.1 whose desktop protocol is GUACD (the fake's port)."""
     async with runtime(app).session() as db:
-        now = utcnow()
-        db.add(User(id=owner, first_name="Ada", last_name="Lovelace", activated_at=now))
-        await db.execute(update(Protocol).where(Protocol.name == "GUACD").values(port=guacd.port))
-        guacd_protocol = await db.scalar(select(Protocol).where(Protocol.name == "GUACD"))
-        assert guacd_protocol is not None
-        instance = Instance(
+        instance = await add_desktop_instance(
+            db,
+            protocol="GUACD",
+            port=guacd.port,
+            people={owner: ("Ada", "Lovelace")},
+            members={owner: InstanceMemberRole.OWNER},
             uid="guac0001",
             name="guacamole desktop",
-            username="ada",
-            ip_address="127.0.0.1",
-            state=InstanceState.ACTIVE,
-            screen_width=WIDTH,
-            screen_height=HEIGHT,
-            keyboard_layout="en-gb-qwerty",
-            termination_date=now + timedelta(days=1),
-            vdi_protocol_id=guacd_protocol.id,
+            screen=(WIDTH, HEIGHT),
+            vdi_protocol=True,
         )
-        db.add(instance)
-        await db.flush()
-        db.add(
-            InstanceMember(instance_id=instance.id, user_id=owner, role=InstanceMemberRole.OWNER)
-        )
-        await db.commit()
         return instance.uid
 
 
@@ -166,16 +140,7 @@ async def test_a_guacamole_desktop_in_the_browser(
         async with serve_asgi(app) as base:
             uid = await guacd_instance(app, guacd, "1001")
             async with playwright_api.async_playwright() as playwright:
-                context = await playwright.chromium.launch_persistent_context(
-                    str(tmp_path / "chromium"),
-                    executable_path=CHROMIUM,
-                    headless=True,
-                    args=CHROMIUM_FLAGS,
-                    viewport={"width": 1280, "height": 900},
-                    # the page's CSP forbids eval, which wait_for_function needs (the CSP itself
-                    # is checked in tests/plugins/visa_portal/test_portal_pages.py)
-                    bypass_csp=True,
-                )
+                context = await chromium_context(playwright, tmp_path / "chromium")
                 try:
                     page = context.pages[0] if context.pages else await context.new_page()
                     errors: list[str] = []

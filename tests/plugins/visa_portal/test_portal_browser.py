@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -24,21 +23,12 @@ import playwright.async_api as playwright_api
 from visa_local.backend import purge_directory
 from visa_platform.accounts.static import ensure_token_file
 from visa_platform.services import thumbnails
+from visa_platform.testing.desktops import chromium_context
 from visa_platform.testing.servers import free_port
 from visa_platform.testing.system import needs
 from visa_portal import novnc
 
-CHROMIUM = shutil.which("chromium") or "chromium"
 pytestmark = needs("chromium", "Xtigervnc", packages="chromium tigervnc-standalone-server")
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 #: Fraction of the desktop canvas that is xterm's white background once its window is mapped.
 WHITE_SHARE_JS = """() => {
   const canvas = document.querySelector('#screen canvas');
@@ -100,16 +90,7 @@ async def test_a_desktop_in_the_browser(tmp_path: Path) -> None:
     try:
         await wait_healthy(base, server)
         async with playwright_api.async_playwright() as playwright:
-            context = await playwright.chromium.launch_persistent_context(
-                str(tmp_path / "chromium"),
-                executable_path=CHROMIUM,
-                headless=True,
-                args=CHROMIUM_FLAGS,
-                viewport={"width": 1280, "height": 900},
-                # the page's CSP forbids eval, which wait_for_function needs (the CSP itself is
-                # checked in test_portal_pages.py)
-                bypass_csp=True,
-            )
+            context = await chromium_context(playwright, tmp_path / "chromium")
             try:
                 page = context.pages[0] if context.pages else await context.new_page()
                 errors: list[str] = []

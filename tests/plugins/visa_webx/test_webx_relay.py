@@ -11,7 +11,6 @@ import base64
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,18 +26,16 @@ from visa_platform.db.models import (
     Image,
     Instance,
     InstanceAuthenticationToken,
-    InstanceMember,
     InstanceSession,
     InstanceSessionMember,
     Plan,
-    Protocol,
-    User,
 )
 from visa_platform.db.types import utcnow
 from visa_platform.desktop.service import DesktopService, desktop_service
-from visa_platform.domain.enums import InstanceMemberRole, InstanceState
+from visa_platform.domain.enums import InstanceMemberRole
 from visa_platform.events.broker import Event, Subscriber
 from visa_platform.runtime import runtime
+from visa_platform.testing.desktops import add_desktop_instance
 from visa_platform.testing.fake_webx import FakeWebX, FakeWebXSession
 from visa_platform.testing.servers import serve_asgi
 from visa_webx import wire
@@ -101,36 +98,21 @@ class Rig:
 
     async def build(self) -> None:
         async with self.session() as db:
-            now = utcnow()
-            db.add_all(
-                User(id=uid, first_name=first, last_name=last, activated_at=now, instance_quota=2)
-                for uid, (first, last) in PEOPLE.items()
-            )
-            await db.execute(
-                update(Protocol).where(Protocol.name == "WEBX").values(port=self.webx.port)
-            )
-            instance = Instance(
+            instance = await add_desktop_instance(
+                db,
+                protocol="WEBX",
+                port=self.webx.port,
+                people=PEOPLE,
+                members={
+                    OWNER: InstanceMemberRole.OWNER,
+                    USER: InstanceMemberRole.USER,
+                    GUEST: InstanceMemberRole.GUEST,
+                },
                 uid="webx0001",
                 name="my webx desktop",
-                username="ada",
-                ip_address="127.0.0.1",
-                state=InstanceState.ACTIVE,
-                screen_width=1920,
-                screen_height=1080,
+                screen=(1920, 1080),
                 keyboard_layout="fr-fr-azerty",
-                termination_date=now + timedelta(days=10),
             )
-            db.add(instance)
-            await db.flush()
-            db.add_all(
-                InstanceMember(instance_id=instance.id, user_id=uid, role=role)
-                for uid, role in (
-                    (OWNER, InstanceMemberRole.OWNER),
-                    (USER, InstanceMemberRole.USER),
-                    (GUEST, InstanceMemberRole.GUEST),
-                )
-            )
-            await db.commit()
             self.instance_id = instance.id
 
     async def ticket(self, user_id: str) -> str:
