@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from types import SimpleNamespace
@@ -139,14 +139,6 @@ class Cluster:
         raise AssertionError("desktop clients are still connected")
 
 
-async def eventually(check: Callable[[], bool], wait: float = 5.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + wait
-    while not check():
-        assert loop.time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.01)
-
-
 @asynccontextmanager
 async def two_replicas(settings: Any, guacd: FakeGuacd) -> AsyncIterator[Cluster]:
     """Replicas ``a`` and ``b`` on the test database and a Redis channel of their own."""
@@ -172,4 +164,4 @@ async def two_replicas(settings: Any, guacd: FakeGuacd) -> AsyncIterator[Cluster
         yield Cluster(a, b, desk, StaticAccounts(shared), inner)
 
 
-__all__ = ["Cluster", "Gateway", "Replica", "Screen", "eventually", "two_replicas"]
+__all__ = ["Cluster", "Gateway", "Replica", "Screen", "two_replicas"]

@@ -9,13 +9,14 @@ from typing import Any
 
 import pytest
 from desktop_rig import OWNER, SUPPORT, USER, guac
-from replica_rig import Cluster, eventually, two_replicas
+from replica_rig import Cluster, two_replicas
 
 from visa_platform.db.types import utcnow
 from visa_platform.plugin.types import InstanceEvent
 from visa_platform.runtime import runtime
 from visa_platform.testing.fake_guacd import FakeGuacd
 from visa_platform.testing.redis_server import needs_redis
+from visa_platform.testing.waits import eventually
 
 pytestmark = needs_redis()
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,18 +13,11 @@ from visa_platform.testing.accounts import StaticAccounts, bearer
 from visa_platform.testing.databases import TestDatabase
 from visa_platform.testing.fake_openstack import FakeOpenStack
 from visa_platform.testing.redis_server import fresh_channel, needs_redis, redis_url
+from visa_platform.testing.waits import eventually
 
 pytestmark = needs_redis()
 
 FIELDS = "id name"
-
-
-async def eventually(check: Callable[[], bool], wait: float = 5.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + wait
-    while not check():
-        assert loop.time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.02)
 
 
 async def graphql(app: Any, admin: dict[str, str], query: str, variables: Any) -> Any:

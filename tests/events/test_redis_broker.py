@@ -22,17 +22,9 @@ from visa_platform.events.broker import (
 )
 from visa_platform.events.redis_broker import GATEWAY_EVENT, RedisBroker
 from visa_platform.testing.redis_server import fresh_channel, needs_redis, redis_url
+from visa_platform.testing.waits import eventually
 
 pytestmark = needs_redis()
-
-
-async def eventually(check: Callable[[], bool], wait: float = 5.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + wait
-    while not check():
-        if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.02)
 
 
 @pytest.fixture

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import pytest
 from engine_fixtures import Engine, make_instances
@@ -24,6 +23,7 @@ from visa_platform.domain.enums import InstanceState
 from visa_platform.plugin import PluginHost
 from visa_platform.services.instance_states import sync_states
 from visa_platform.testing.fake_kubernetes import FakeKubernetes
+from visa_platform.testing.waits import eventually
 
 PARAMETERS = {
     "token": "fake-token",
@@ -32,14 +32,6 @@ PARAMETERS = {
     "flavours": json.dumps([{"id": "small", "name": "Small", "cpus": 1, "ram": 1024}]),
     "ports": "guacd:4822",
 }
-
-
-async def eventually(check: Callable[[], bool], within: float = 5.0) -> None:
-    for _ in range(int(within / 0.02)):
-        if check():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("condition not met in time")
 
 
 @pytest.fixture

@@ -28,6 +28,7 @@ from visa_platform.domain.enums import CloudInstanceState as S
 from visa_platform.plugin import PluginHost
 from visa_platform.testing.compute_contract import poll_state
 from visa_platform.testing.fake_kubernetes import FakeKubernetes
+from visa_platform.testing.waits import eventually
 
 REQUEST = InstanceRequest(
     name="VISA-INSTANCE-42",
@@ -36,14 +37,6 @@ REQUEST = InstanceRequest(
     security_groups=("visa-rdp",),
     metadata={"id": "42", "owner": "bob"},
 )
-
-
-async def eventually(check: Any, within: float = 5.0) -> None:
-    for _ in range(int(within / 0.02)):
-        if check():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("condition not met in time")
 
 
 def test_the_entry_point_registers_kubernetes() -> None:
