@@ -45,26 +45,7 @@ async def test_a_cloud_changed_on_one_replica_is_rebuilt_on_the_other(
         vdi_redis_channel=fresh_channel(),
     )
     admin = bearer(StaticAccounts(settings).add("9001", roles=["ADMIN"], first_name="Root"))
-    parameters = fake_openstack.parameters()
-    given = {
-        "type": "openstack",
-        "name": "Second",
-        "serverNamePrefix": "SEC",
-        "visible": True,
-        "openStackProviderConfiguration": {
-            key: parameters[key]
-            for key in (
-                "applicationId",
-                "applicationSecret",
-                "computeEndpoint",
-                "imageEndpoint",
-                "networkEndpoint",
-                "identityEndpoint",
-                "addressProvider",
-                "addressProviderUUID",
-            )
-        },
-    }
+    given = fake_openstack.cloud_client_input()
     async with create_app(settings).test_app() as a, create_app(settings).test_app() as b:
         clouds_a, clouds_b = runtime(a.app).clouds, runtime(b.app).clouds
         assert clouds_a is not None and clouds_b is not None

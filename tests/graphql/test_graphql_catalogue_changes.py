@@ -256,26 +256,7 @@ CLOUD_FIELDS = """id name type serverNamePrefix visible
 async def test_cloud_client_crud(
     gql: GraphQLClient, admin: Any, world: Any, fake_openstack: FakeOpenStack
 ) -> None:
-    parameters = fake_openstack.parameters()
-    given = {
-        "type": "openstack",
-        "name": "Second",
-        "serverNamePrefix": "SEC",
-        "visible": True,
-        "openStackProviderConfiguration": {
-            key: parameters[key]
-            for key in (
-                "applicationId",
-                "applicationSecret",
-                "computeEndpoint",
-                "imageEndpoint",
-                "networkEndpoint",
-                "identityEndpoint",
-                "addressProvider",
-                "addressProviderUUID",
-            )
-        },
-    }
+    given = fake_openstack.cloud_client_input()
     create = "mutation ($input: CloudClientInput!) { createCloudClient(input: $input) { %s } }"
     created = (await gql.data(admin, create % CLOUD_FIELDS, {"input": given}))["createCloudClient"]
     config = created["openStackProviderConfiguration"]

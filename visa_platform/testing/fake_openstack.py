@@ -181,6 +181,27 @@ class FakeOpenStack(FakeHttpServer):
             if key in parameters
         }
 
+    def cloud_client_input(self, name: str = "Second", prefix: str = "SEC") -> dict[str, Any]:
+        """A GraphQL ``CloudClientInput`` for an OpenStack cloud client pointed at this fake."""
+        parameters = self.parameters()
+        keys = (
+            "applicationId",
+            "applicationSecret",
+            "computeEndpoint",
+            "imageEndpoint",
+            "networkEndpoint",
+            "identityEndpoint",
+            "addressProvider",
+            "addressProviderUUID",
+        )
+        return {
+            "type": "openstack",
+            "name": name,
+            "serverNamePrefix": prefix,
+            "visible": True,
+            "openStackProviderConfiguration": {key: parameters[key] for key in keys},
+        }
+
     def parameters(self, auth: str = "application_credential") -> dict[str, str]:
         """``cloud_provider_configuration`` parameters (``auth``: or ``password``)."""
         params = {
