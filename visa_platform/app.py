@@ -145,7 +145,7 @@ async def _close() -> None:
     stop_cloud_sync = current_app.extensions.pop(CLOUD_SYNC_KEY, None)
     if stop_cloud_sync is not None:
         stop_cloud_sync()
-    if type(state.broker) is not LocalBroker:  # the Redis broker of this serving run
+    if state.settings.vdi_redis_enabled:  # the Redis broker _open made for this serving run
         broker, state.broker = state.broker, LocalBroker()
         await broker.aclose()
     if state.clouds is not None:
