@@ -15,7 +15,8 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from visa_guacamole.wire import InstructionScanner, Utf8Decoder, WireError, encode, parse
+from visa_guacamole.stream import InstructionStream, open_stream
+from visa_guacamole.wire import WireError, encode, parse, split
 from visa_platform.desktop.protocol import DesktopConnectError
 
 log = logging.getLogger("visa_guacamole")
@@ -24,7 +25,6 @@ log = logging.getLogger("visa_guacamole")
 TIMEOUT = 15.0
 #: The newest protocol version we speak; guacd's own version is answered with the older one.
 OUR_VERSION = (1, 5, 0)
-READ_SIZE = 256 * 1024
 DISCONNECT = encode("disconnect")
 
 
@@ -52,19 +52,8 @@ def _version_answer(offered: str) -> str:
 class GuacdConnection:
     """An open guacd connection (a :class:`~visa_platform.desktop.protocol.RemoteDesktop`)."""
 
-    def __init__(
-        self,
-        reader: asyncio.StreamReader,
-        writer: asyncio.StreamWriter,
-        scanner: InstructionScanner,
-        decoder: Utf8Decoder,
-        connection_id: str,
-        early: str,
-    ) -> None:
-        self._reader = reader
-        self._writer = writer
-        self._scanner = scanner
-        self._decoder = decoder
+    def __init__(self, stream: InstructionStream, connection_id: str, early: str) -> None:
+        self._stream = stream
         self._connection_id = connection_id
         self._closed = False
         # the browser's tunnel learns its id from the first instruction (opcode "")
@@ -78,34 +67,29 @@ class GuacdConnection:
         """The next run of whole instructions from guacd, or ``None`` when it hung up."""
         if self._pending:
             return self._pending.pop(0)
-        while not self._closed:
-            data = await self._reader.read(READ_SIZE)
-            if not data:
-                return None
-            try:
-                text = self._scanner.feed(self._decoder.decode(data))
-            except WireError as exc:
-                raise DesktopConnectError(f"guacd sent garbage: {exc}") from exc
-            if text:
-                return text
-        return None
+        if self._closed:
+            return None
+        try:
+            return await self._stream.read()
+        except WireError as exc:
+            raise DesktopConnectError(f"guacd sent garbage: {exc}") from exc
 
     async def send(self, data: str | bytes) -> None:
         if self._closed:
             raise DesktopConnectError("the guacd connection is closed")
-        self._writer.write(data.encode() if isinstance(data, str) else data)
-        await self._writer.drain()
+        await self._stream.write(data.encode() if isinstance(data, str) else data)
 
     async def close(self) -> None:
         if self._closed:
             return
         self._closed = True
+        transport = self._stream.transport
         with contextlib.suppress(Exception):
-            if not self._writer.is_closing():
-                self._writer.write(DISCONNECT.encode())
-        self._writer.close()
+            if not transport.is_closing():
+                transport.write(DISCONNECT.encode())
+        transport.close()
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(self._writer.wait_closed(), 1)
+            await asyncio.wait_for(self._stream.closed(), 1)
 
 
 async def connect(
@@ -113,18 +97,17 @@ async def connect(
 ) -> GuacdConnection:
     """Open a connection to guacd at ``host:port`` and complete the handshake."""
     try:
-        reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), seconds)
+        stream = await asyncio.wait_for(open_stream(host, port), seconds)
     except (OSError, TimeoutError) as exc:
         raise DesktopConnectError(f"guacd at {host}:{port} is unreachable: {exc!r}") from exc
-    scanner, decoder = InstructionScanner(), Utf8Decoder()
     queue: list[str] = []
 
     async def expect(opcode: str) -> list[str]:
         while not queue:
-            data = await asyncio.wait_for(reader.read(READ_SIZE), seconds)
-            if not data:
+            text = await asyncio.wait_for(stream.read(), seconds)
+            if text is None:
                 raise DesktopConnectError(f"guacd closed the connection before {opcode!r}")
-            queue.extend(scanner.instructions(decoder.decode(data)))
+            queue.extend(split(text))
         elements = parse(queue.pop(0))
         if elements[0] == "error":
             raise DesktopConnectError(f"guacd refused: {elements[1:]}")
@@ -133,8 +116,7 @@ async def connect(
         return elements
 
     try:
-        writer.write(encode("select", handshake.select).encode())
-        await writer.drain()
+        await stream.write(encode("select", handshake.select).encode())
         names = (await expect("args"))[1:]
         values = [
             _version_answer(name)
@@ -142,7 +124,7 @@ async def connect(
             else handshake.parameters.get(name, "")
             for i, name in enumerate(names)
         ]
-        writer.write(
+        await stream.write(
             (
                 encode("size", handshake.width, handshake.height, handshake.dpi)
                 + encode("audio")
@@ -151,22 +133,21 @@ async def connect(
                 + encode("connect", *values)
             ).encode()
         )
-        await writer.drain()
         ready = await expect("ready")
         if len(ready) < 2 or not ready[1]:
             raise DesktopConnectError("guacd's ready carries no connection id")
     except (OSError, TimeoutError, WireError, DesktopConnectError) as exc:
-        writer.close()
+        stream.transport.close()
         with contextlib.suppress(Exception):
-            await writer.wait_closed()
+            await asyncio.wait_for(stream.closed(), 1)
         if isinstance(exc, DesktopConnectError):
             raise
         raise DesktopConnectError(f"guacd handshake failed: {exc!r}") from exc
     except BaseException:
-        writer.close()
+        stream.transport.close()
         raise
     # instructions that came with 'ready' belong to the display stream
-    return GuacdConnection(reader, writer, scanner, decoder, ready[1], "".join(queue))
+    return GuacdConnection(stream, ready[1], "".join(queue))
 
 
 __all__ = ["TIMEOUT", "GuacdConnection", "Handshake", "connect"]

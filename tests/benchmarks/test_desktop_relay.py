@@ -18,6 +18,8 @@ relayed (user + system, from /proc) is the steadier comparison.
 from __future__ import annotations
 
 import asyncio
+import base64
+import itertools
 import os
 import shutil
 import signal
@@ -44,7 +46,12 @@ from visa_platform.testing.servers import free_port
 
 BLOBS = 20_000  # 6 KiB each: about 120 MB per round
 ROUNDS = 3
-BLOB = "4.blob,1.1,6048." + "A" * 6048 + ";"
+#: Image data as guacd sends it: base64 of compressed (random-looking) bytes, a cycle of
+#: distinct blobs longer than deflate's 32 KiB window.
+BLOB_CYCLE = [f"4.blob,1.1,6048.{base64.b64encode(os.urandom(4536)).decode()};" for _ in range(8)]
+BLOB_SIZE = len(BLOB_CYCLE[0])
+#: What a browser offers: permessage-deflate (aiohttp's ``compress=15``).
+BROWSER_COMPRESS = 15
 END = "3.end,5.bench;"
 PINGS = 300
 SESSIONS = 100
@@ -64,16 +71,17 @@ def family(pid: int) -> list[int]:
     return [pid] + ([int(p) for p in children.read_text().split()] if children.exists() else [])
 
 
-def cpu_seconds(pid: int) -> float:
-    """CPU time (user + system) used so far by ``pid`` and its live children."""
-    ticks = 0
+def cpu_seconds(pid: int) -> tuple[float, float]:
+    """CPU time (user, system) used so far by ``pid`` and its live children."""
+    user = system = 0
     for one in family(pid):
         try:
             fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        ticks += int(fields[11]) + int(fields[12])  # utime, stime
-    return ticks / os.sysconf("SC_CLK_TCK")
+        user, system = user + int(fields[11]), system + int(fields[12])
+    tick = os.sysconf("SC_CLK_TCK")
+    return user / tick, system / tick
 
 
 def pss_kib(pid: int) -> int:
@@ -206,7 +214,8 @@ async def handshake(
 
 async def throughput(connection: FakeConnection, receive: Receive) -> float:
     start = time.perf_counter()
-    sending = asyncio.ensure_future(connection.send(*([BLOB] * BLOBS), END))
+    blobs = itertools.islice(itertools.cycle(BLOB_CYCLE), BLOBS)
+    sending = asyncio.ensure_future(connection.send(*blobs, END))
     size = await asyncio.wait_for(read_until(receive, END), 300)
     await sending
     return size / (time.perf_counter() - start)
@@ -254,12 +263,15 @@ async def test_relay_against_direct_tcp_and_websockify(
             relay_url.format((await tickets(1))[0], "bench"),
             protocols=("guacamole",),
             max_msg_size=0,
+            compress=BROWSER_COMPRESS,
         )
         relayed_receive = ws_receiver(relay_ws)
         await read_until(relayed_receive, "4.sync,")
         relayed = next(iter(guacd.connections.values()))
 
-        proxy_ws = await http.ws_connect(proxy_url, protocols=("binary",), max_msg_size=0)
+        proxy_ws = await http.ws_connect(
+            proxy_url, protocols=("binary",), max_msg_size=0, compress=BROWSER_COMPRESS
+        )
 
         async def proxy_send(text: str) -> None:
             await proxy_ws.send_bytes(text.encode())
@@ -289,13 +301,15 @@ async def test_relay_against_direct_tcp_and_websockify(
         }
         rates: dict[str, list[float]] = {name: [] for name in ways}
         peers = {"relay": server_pid, "websockify": proxy_pid}
-        cpu = dict.fromkeys(peers, 0.0)
+        cpu = {name: [0.0, 0.0] for name in peers}
         for _ in range(ROUNDS):
             for name, (connection, receive) in ways.items():
-                before = cpu_seconds(peers[name]) if name in peers else 0.0
+                before = cpu_seconds(peers[name]) if name in peers else (0.0, 0.0)
                 rates[name].append(await throughput(connection, receive))
                 if name in peers:
-                    cpu[name] += cpu_seconds(peers[name]) - before
+                    after = cpu_seconds(peers[name])
+                    cpu[name][0] += after[0] - before[0]
+                    cpu[name][1] += after[1] - before[1]
         lat = {name: await latencies(c, r) for name, (c, r) in ways.items()}
         writer.close()
 
@@ -334,10 +348,14 @@ async def test_relay_against_direct_tcp_and_websockify(
             f" ratio to direct {best[name] / best['direct']:.2f};"
             f" latency p50 {pct(lat[name], 0.5):.2f} ms, p99 {pct(lat[name], 0.99):.2f} ms"
         )
-    relayed = ROUNDS * (len(BLOB) * BLOBS + len(END)) / 1e6
+    relayed = ROUNDS * (BLOB_SIZE * BLOBS + len(END)) / 1e6
     print(
-        "peer CPU per MB relayed: "
-        + ", ".join(f"{name} {1000 * cpu[name] / relayed:.2f} ms" for name in peers)
+        "peer CPU per MB relayed (user + system): "
+        + ", ".join(
+            f"{name} {1000 * sum(cpu[name]) / relayed:.2f} ms"
+            f" ({1000 * cpu[name][0] / relayed:.2f} + {1000 * cpu[name][1] / relayed:.2f})"
+            for name in peers
+        )
     )
     print(
         f"memory per idle session ({SESSIONS} open): relay {relay_per:.0f} KiB,"
