@@ -871,6 +871,7 @@ OUR_SETTINGS: frozenset[str] = frozenset(
     {
         "config_file",
         "data_dir",
+        "server_websocket_compression",
         "database_schema",
         "database_auto_migrate",
         "plugins_allow",
