@@ -43,7 +43,10 @@ def users(accounts: StaticAccounts) -> dict[str, dict[str, str]]:
 
 
 @pytest.fixture
-async def made(client: Any, facility: Facility, users: Any, db_session: Any) -> dict[str, Any]:
+async def made(facility: Facility, client: Any, users: Any, db_session: Any) -> dict[str, Any]:
+    # The facility is built before the app starts: the app's outbox poller takes SQLite's write
+    # lock every 2 s, and the facility's transaction reads before it writes, which SQLite then
+    # refuses at once ("database is locked") instead of waiting.
     for user_id, email in EMAILS.items():
         await db_session.execute(update(User).where(User.id == user_id).values(email=email))
     await db_session.commit()
