@@ -21,7 +21,8 @@ from visa_guacamole.wire import MAX_INSTRUCTION, WireError, scan
 
 #: Characters of whole instructions waiting for the relay before guacd's socket stops being read.
 HIGH_WATER = 1024 * 1024
-#: The most one read asks of the socket; the buffer starts smaller and grows to this under load.
+#: The most one read asks of the socket; the buffer starts smaller, grows to this under load and
+#: shrinks again when the reads do.
 READ_SIZE = 256 * 1024
 FIRST_READ_SIZE = 16 * 1024
 
@@ -53,10 +54,12 @@ class InstructionStream(asyncio.BufferedProtocol):
         self._transport = transport
 
     def get_buffer(self, sizehint: int) -> memoryview:
-        if len(self._buffer) - self._end < self._read_size:
-            grown = bytearray(self._end + self._read_size)
-            grown[: self._end] = memoryview(self._buffer)[: self._end]
-            self._buffer = grown
+        wanted = self._end + self._read_size
+        if not wanted <= len(self._buffer) <= 2 * wanted:  # grown under load, shrunk after
+            # with room for the next unfinished instruction, so it is not resized every read
+            resized = bytearray(wanted + self._read_size // 2)
+            resized[: self._end] = memoryview(self._buffer)[: self._end]
+            self._buffer = resized
         return memoryview(self._buffer)[self._end :]
 
     def buffer_updated(self, nbytes: int) -> None:
@@ -64,6 +67,8 @@ class InstructionStream(asyncio.BufferedProtocol):
             return
         if nbytes == len(self._buffer) - self._end and self._read_size < READ_SIZE:
             self._read_size *= 2  # the socket had more than the buffer could take
+        elif nbytes < self._read_size // 4 and self._read_size > FIRST_READ_SIZE:
+            self._read_size //= 2  # quieter again: an idle session keeps a small buffer
         self._end += nbytes
         try:
             complete, self._scan = scan(self._buffer, self._scan, self._end)
@@ -141,6 +146,11 @@ class InstructionStream(asyncio.BufferedProtocol):
     async def closed(self) -> None:
         """Returns once the connection is closed."""
         await asyncio.shield(self._lost)
+
+    @property
+    def capacity(self) -> int:
+        """Bytes the read buffer holds now (it follows the size of the reads)."""
+        return len(self._buffer)
 
     @property
     def transport(self) -> asyncio.Transport:

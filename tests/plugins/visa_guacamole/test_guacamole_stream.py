@@ -167,3 +167,48 @@ async def test_writes_reach_the_peer() -> None:
     await stream.closed()
     server.close()
     await server.wait_closed()
+
+
+async def test_the_buffer_grows_under_load_and_shrinks_when_idle() -> None:
+    blob = encode("blob", 1, "A" * 6000).encode()
+    quiet = asyncio.Event()
+
+    async def peer(writer: asyncio.StreamWriter) -> None:
+        writer.write(blob * 300)  # about 1.8 MB at once
+        await writer.drain()
+        await quiet.wait()
+        for i in range(40):  # then small instructions, one at a time
+            writer.write(encode("sync", i).encode())
+            await writer.drain()
+            await asyncio.sleep(0.005)
+
+    async with connected(peer) as stream:
+        assert stream.capacity == stream_module.FIRST_READ_SIZE
+        received = 0
+        while received < len(blob) * 300:
+            received += len((await stream.read()) or "")
+        assert stream.capacity >= stream_module.READ_SIZE
+        quiet.set()
+        while "4.sync,2.39;" not in ((await stream.read()) or ""):
+            pass
+        assert stream.capacity <= 2 * stream_module.FIRST_READ_SIZE
+
+
+async def test_a_steady_stream_reuses_one_buffer() -> None:
+    """Reads cut instructions anywhere; the buffer is not reallocated for each of them."""
+    rng = random.Random(3)
+    data = "".join(encode("blob", 1, "A" * rng.randint(100, 8000)) for _ in range(3000)).encode()
+    stream = InstructionStream()
+    resized, position, out = 0, 0, 0
+    while position < len(data):
+        before = stream.capacity
+        view = stream.get_buffer(-1)
+        resized += stream.capacity != before
+        size = min(len(view), len(data) - position)  # a loaded socket fills the buffer
+        view[:size] = data[position : position + size]
+        position += size
+        del view
+        stream.buffer_updated(size)
+        out += len(await stream.read() or "")
+    assert out == len(data)
+    assert resized <= 5  # 16 KiB doubling to 256 KiB, then the same buffer
