@@ -47,7 +47,7 @@ def create_app(settings: Settings | None = None, *, plugins: PluginHost | None =
     from visa_platform.api.rest import BLUEPRINTS
     from visa_platform.api.rest.api_docs import VisaOpenAPIProvider
     from visa_platform.api.ws import gateway
-    from visa_platform.api.ws.compression import set_websocket_compression
+    from visa_platform.api.ws.transport import configure_websockets
 
     QuartSchema(
         app,
@@ -69,7 +69,7 @@ def create_app(settings: Settings | None = None, *, plugins: PluginHost | None =
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint, url_prefix=API_PREFIX)
     app.register_blueprint(gateway.blueprint, url_prefix=API_PREFIX)
-    set_websocket_compression(settings.server_websocket_compression)
+    configure_websockets(settings.server_websocket_compression)
     app.register_blueprint(graphql_blueprint, url_prefix=API_PREFIX)
     for contribution in plugins.routes():
         app.register_blueprint(contribution.blueprint, url_prefix=contribution.url_prefix)
