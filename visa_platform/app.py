@@ -8,6 +8,7 @@ from quart import Quart
 from quart_schema import QuartSchema
 
 from visa_platform import __version__
+from visa_platform.allocator import tune_allocator
 from visa_platform.api.json import VisaJSONProvider
 from visa_platform.config import Settings, load_settings
 from visa_platform.db.engine import create_engine, session_factory
@@ -69,7 +70,9 @@ def create_app(settings: Settings | None = None, *, plugins: PluginHost | None =
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint, url_prefix=API_PREFIX)
     app.register_blueprint(gateway.blueprint, url_prefix=API_PREFIX)
+    # process-wide, for the desktop relay's large frames: Hypercorn's websockets, glibc's malloc
     configure_websockets(settings.server_websocket_compression)
+    tune_allocator()
     app.register_blueprint(graphql_blueprint, url_prefix=API_PREFIX)
     for contribution in plugins.routes():
         app.register_blueprint(contribution.blueprint, url_prefix=contribution.url_prefix)

@@ -19,11 +19,13 @@ import collections
 
 from visa_guacamole.wire import MAX_INSTRUCTION, WireError, scan
 
-#: Characters of whole instructions waiting for the relay before guacd's socket stops being read.
-HIGH_WATER = 1024 * 1024
 #: The most one read asks of the socket; the buffer starts smaller, grows to this under load and
-#: shrinks again when the reads do.
-READ_SIZE = 256 * 1024
+#: shrinks again when the reads do. Bigger reads make bigger frames, fewer per MB (the app sets
+#: glibc's allocator for them: visa_platform.allocator).
+READ_SIZE = 1024 * 1024
+#: Characters of whole instructions waiting for the relay before guacd's socket stops being read
+#: (two reads' worth: one full read must not pause it every time).
+HIGH_WATER = 2 * READ_SIZE
 FIRST_READ_SIZE = 16 * 1024
 
 

@@ -248,10 +248,12 @@ async def test_relay_against_direct_tcp_and_websockify(
     server = [sys.executable, "-m", "visa_platform.cli.main", "serve", "--port", str(relay_port)]
     proxy = [websockify, f"127.0.0.1:{proxy_port}", f"127.0.0.1:{guacd.port}"]
     env = server_env(test_database, settings.data_dir)
+    # websockify as deployed: glibc's default allocator (our server sets its own)
+    proxy_env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
     connector = aiohttp.TCPConnector(limit=0)
     async with (
         running(server, relay_port, env, tmp_path / "server.log") as server_pid,
-        running(proxy, proxy_port, dict(os.environ), tmp_path / "websockify.log") as proxy_pid,
+        running(proxy, proxy_port, proxy_env, tmp_path / "websockify.log") as proxy_pid,
         aiohttp.ClientSession(connector=connector) as http,
         seeded(test_database, guacd) as tickets,
     ):

@@ -32,7 +32,6 @@ def serve(host: str | None, port: int | None, workers: int, migrate: bool | None
     from hypercorn.config import Config
 
     from visa_platform.accounts.selection import STATIC
-    from visa_platform.cli.allocator import tune_allocator
     from visa_platform.cli.context import settings as load
     from visa_platform.cli.database import (
         announce_static_admin,
@@ -42,7 +41,6 @@ def serve(host: str | None, port: int | None, workers: int, migrate: bool | None
         prepare,
     )
 
-    tune_allocator()
     settings = load()
     host = host or settings.server_host
     port = settings.server_port if port is None else port

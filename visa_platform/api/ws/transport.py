@@ -10,7 +10,7 @@ with no setting to refuse it: pgjones/hypercorn#307) and wsproto's ``Connection`
   about a quarter at about 35 ms of CPU per MB, thirty times the rest of the relay's cost.
 * **Frames** built with one copy of the payload. wsproto's ``Connection.send`` copies a message
   four times after encoding it (into a bytearray, header + payload, a bytearray of that, bytes of
-  that): for the relay's frames of up to 256 KiB that was a fifth of its CPU.
+  that): for the relay's frames (up to 1 MiB) that was a fifth of its CPU.
   :class:`OneCopyConnection` builds unfragmented server messages itself when no extension is in
   use and leaves everything else to wsproto.
 
