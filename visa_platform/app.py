@@ -33,6 +33,11 @@ def create_app(settings: Settings | None = None, *, plugins: PluginHost | None =
     """
     settings = settings or load_settings()
     configure_logging(settings.logging_level.python_level())
+    # process-wide, for the desktop relay's large frames: Hypercorn's websockets, glibc's malloc
+    from visa_platform.api.ws.transport import configure_websockets
+
+    configure_websockets(settings.server_websocket_compression)
+    tune_allocator()
     plugins = plugins or PluginHost.from_settings(settings)
 
     app = Quart("visa_platform")
@@ -48,7 +53,6 @@ def create_app(settings: Settings | None = None, *, plugins: PluginHost | None =
     from visa_platform.api.rest import BLUEPRINTS
     from visa_platform.api.rest.api_docs import VisaOpenAPIProvider
     from visa_platform.api.ws import gateway
-    from visa_platform.api.ws.transport import configure_websockets
 
     QuartSchema(
         app,
@@ -70,9 +74,6 @@ def create_app(settings: Settings | None = None, *, plugins: PluginHost | None =
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint, url_prefix=API_PREFIX)
     app.register_blueprint(gateway.blueprint, url_prefix=API_PREFIX)
-    # process-wide, for the desktop relay's large frames: Hypercorn's websockets, glibc's malloc
-    configure_websockets(settings.server_websocket_compression)
-    tune_allocator()
     app.register_blueprint(graphql_blueprint, url_prefix=API_PREFIX)
     for contribution in plugins.routes():
         app.register_blueprint(contribution.blueprint, url_prefix=contribution.url_prefix)

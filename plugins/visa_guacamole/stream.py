@@ -33,7 +33,6 @@ class InstructionStream(asyncio.BufferedProtocol):
     """One guacd connection: :meth:`read` whole instructions, :meth:`write` the browser's."""
 
     def __init__(self) -> None:
-        self._high_water = HIGH_WATER
         self._buffer = bytearray(FIRST_READ_SIZE)
         self._read_size = FIRST_READ_SIZE
         self._end = 0  # bytes received and not yet handed out: an unfinished instruction
@@ -72,19 +71,20 @@ class InstructionStream(asyncio.BufferedProtocol):
         elif nbytes < self._read_size // 4 and self._read_size > FIRST_READ_SIZE:
             self._read_size //= 2  # quieter again: an idle session keeps a small buffer
         self._end += nbytes
+        view = memoryview(self._buffer)
         try:
             complete, self._scan = scan(self._buffer, self._scan, self._end)
-            if complete > 0:
-                view = memoryview(self._buffer)
-                text = str(view[:complete], "utf-8")
-                rest = self._end - complete
-                view[:rest] = view[complete : self._end]
-                self._end, self._scan = rest, self._scan - complete
-                self._queue(text)
-            if self._end > MAX_INSTRUCTION:
-                raise WireError("instruction too long")
-        except (ValueError, WireError) as exc:  # UnicodeDecodeError is a ValueError
-            self._fail(exc if isinstance(exc, WireError) else WireError(str(exc)))
+            text = str(view[:complete], "utf-8") if complete > 0 else ""
+        except ValueError as exc:  # not an instruction stream, or not UTF-8
+            self._fail(WireError(str(exc)))
+            return
+        if text:
+            rest = self._end - complete
+            view[:rest] = view[complete : self._end]
+            self._end, self._scan = rest, self._scan - complete
+            self._queue(text)
+        if self._end > MAX_INSTRUCTION:
+            self._fail(WireError("instruction too long"))
 
     def eof_received(self) -> bool:
         self._ended = True
@@ -162,7 +162,7 @@ class InstructionStream(asyncio.BufferedProtocol):
     def _queue(self, text: str) -> None:
         self._ready.append(text)
         self._queued += len(text)
-        if self._queued > self._high_water and not self._reading_paused:
+        if self._queued > HIGH_WATER and not self._reading_paused:
             self._reading_paused = True
             if self._transport is not None:
                 self._transport.pause_reading()

@@ -73,11 +73,14 @@ def random_stream(rng: random.Random, count: int) -> str:
     return "".join(out)
 
 
-def test_the_c_scanner_is_built() -> None:
-    """``pip install -e .`` builds it here; elsewhere the Python copy only costs speed."""
-    if os.environ.get("VISA_TEST_REQUIRE_SYSTEM"):
-        assert wire._scan_c is not None
-        assert wire.scan is wire._scan_c
+def test_the_c_scanner_is_built_and_used() -> None:
+    """``pip install -e .`` builds it with gcc; without one the Python copy only costs speed
+    (skipped then, failed where ``VISA_TEST_REQUIRE_SYSTEM=1`` as in CI)."""
+    if wire._scan_c is None:
+        if os.environ.get("VISA_TEST_REQUIRE_SYSTEM") == "1":
+            pytest.fail("visa_guacamole._scan is not built: pip install -e . needs gcc")
+        pytest.skip("visa_guacamole._scan is not built (no C compiler)")
+    assert wire.scan is wire._scan_c
 
 
 @pytest.mark.parametrize("scan", SCANNERS)
